@@ -1,0 +1,73 @@
+"""The validated input: one object the model builder can trust.
+
+Built only by `validate.validate`; every table here is clean (types checked,
+names resolved, defaults filled in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Settings:
+    cvar_level: float = 0.95
+    cvar_weight: float = 0.0
+    cvar_max: float | None = None
+    budget: float | None = None
+    currency: str = "USD"
+    time_limit: float | None = None
+    dependency_country: str = "China"
+
+    @property
+    def uses_cvar(self) -> bool:
+        """CVaR enters the model when weighted in the objective or capped."""
+        return self.cvar_weight > 0 or self.cvar_max is not None
+
+
+@dataclass
+class SourcingData:
+    """Validated tables of shared/MODEL.md section 2.
+
+    periods: period labels in time order.
+    materials: index material; unit, shortage_penalty, holding_cost, initial_inventory.
+    demand: index (material, period), column quantity; every material x period, 0 if not given.
+    suppliers: index supplier; kind and one column per stage with its country (None = not applicable).
+    stages: the stage names (the '<stage>_country' columns of suppliers).
+    offers: one row per offered (supplier, material, period): kind, price, capacity (inf = unlimited),
+        min_quantity (contracts only, else 0).
+    stockpiles: index (supplier, material); reserve_limit, reservation_fee.
+    scenarios: index scenario; probability, description.
+    disruptions: scenario, supplier, material, country, stage, start, end, availability, price_multiplier
+        (filters None = any; start/end resolved to period labels).
+    origin_caps: one row per cap: cap (a readable name), country, stage, material, max_share, per_period.
+    fill_floors: index (material, scenario); min_fill_rate, resolved from service_levels.
+    supplier_caps: supplier, material (None = each), max_share.
+    """
+
+    periods: list[str]
+    materials: pd.DataFrame
+    demand: pd.DataFrame
+    suppliers: pd.DataFrame
+    stages: list[str]
+    offers: pd.DataFrame
+    stockpiles: pd.DataFrame
+    scenarios: pd.DataFrame
+    disruptions: pd.DataFrame
+    origin_caps: pd.DataFrame
+    fill_floors: pd.DataFrame
+    supplier_caps: pd.DataFrame
+    settings: Settings
+    cases: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    source: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def total_demand(self) -> pd.Series:
+        """Demand of each material summed over the horizon."""
+        return self.demand["quantity"].groupby(level="material").sum()
+
+    def countries(self) -> set[str]:
+        return {c for s in self.stages for c in self.suppliers[s] if c is not None}

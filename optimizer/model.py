@@ -1,0 +1,341 @@
+"""Build the sourcing LP of shared/MODEL.md section 3 as a Pyomo ConcreteModel.
+
+`build_model` is a pure function of validated data and its scenario tree: no
+files, no solving. Each business rule has its own `define_<rule>` function with
+the rule's formula in its docstring. Recourse decisions live on scenario-tree
+nodes (period t, group of scenarios indistinguishable through t), which makes
+them non-anticipative by construction; rules stated "in every scenario" are
+written along each scenario's path of nodes.
+
+Notation: x contract quantity, r reserved quantity, y spot purchase or
+stockpile draw, u unmet demand, I end inventory, a availability, g price
+multiplier, c price, n node, w scenario, path(w) = the nodes of scenario w.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyomo.environ as pyo
+
+from .data import SourcingData
+from .tree import ScenarioTree
+
+
+def build_model(data: SourcingData, tree: ScenarioTree) -> pyo.ConcreteModel:
+    """The whole LP, one rule at a time."""
+    model = pyo.ConcreteModel(name="rare_earth_sourcing")
+    define_sets(model, data, tree)
+    define_contract_quantity(model, data)
+    define_contract_capacity(model, data)
+    define_stockpile_reservation(model, data)
+    define_recourse(model, tree)
+    define_inflow(model, tree)
+    define_material_balance(model, data, tree)
+    define_stockpile_reserve(model, tree)
+    define_costs(model, data, tree)
+    define_origin_caps(model, data, tree)
+    define_fill_rate_floors(model, data, tree)
+    define_supplier_caps(model, data, tree)
+    define_budget(model, data)
+    define_cvar(model, data, tree)
+    define_objective(model, data)
+    return model
+
+
+# --------------------------------------------------------------------------- sets
+
+def define_sets(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """Index sets taken from the data: only offered combinations exist."""
+    offers = data.offers
+    model.PERIODS = pyo.Set(initialize=data.periods, ordered=True)
+    model.MATERIALS = pyo.Set(initialize=list(data.materials.index), ordered=True)
+    model.SCENARIOS = pyo.Set(initialize=tree.scenarios, ordered=True)
+    model.NODES = pyo.Set(initialize=list(tree.nodes.index), ordered=True)
+    model.CONTRACT_OFFERS = pyo.Set(dimen=3, ordered=True,
+                                    initialize=list(offers.index[offers["kind"] == "contract"]))
+    model.STOCKPILE_OFFERS = pyo.Set(dimen=2, ordered=True, initialize=list(data.stockpiles.index))
+    on = tree.offer_nodes
+    available = on[on["availability"] > 0]
+    model.SPOT_NODES = pyo.Set(dimen=3, ordered=True, initialize=_keys(available[available["kind"] == "spot"]))
+    model.DRAW_NODES = pyo.Set(dimen=3, ordered=True,
+                               initialize=_keys(available[available["kind"] == "stockpile"]))
+    model.INFLOW_NODES = pyo.Set(dimen=3, ordered=True, initialize=_keys(available))
+    model.MATERIAL_NODES = pyo.Set(dimen=2, ordered=True,
+                                   initialize=[(m, n) for n in model.NODES for m in model.MATERIALS])
+
+
+def _keys(frame) -> list[tuple]:
+    return list(zip(frame["supplier"], frame["material"], frame["node"]))
+
+
+# --------------------------------------------------------------------------- decisions
+
+def define_contract_quantity(model: pyo.ConcreteModel, data: SourcingData) -> None:
+    """First stage: contract_quantity[s, m, t] = x_ot >= l_ot (take-or-pay floor)."""
+    floor = data.offers["min_quantity"]
+    model.contract_quantity = pyo.Var(model.CONTRACT_OFFERS,
+                                      bounds=lambda m, s, mat, t: (float(floor[(s, mat, t)]), None))
+
+
+def define_contract_capacity(model: pyo.ConcreteModel, data: SourcingData) -> None:
+    """Contract capacity: x_ot <= q_ot (a constraint, so its dual prices one more unit)."""
+    capacity = data.offers["capacity"]
+    limited = [k for k in model.CONTRACT_OFFERS if capacity[k] < float("inf")]
+
+    @model.Constraint(pyo.Set(initialize=limited, dimen=3, ordered=True))
+    def contract_capacity(m, s, mat, t):
+        return m.contract_quantity[s, mat, t] <= float(capacity[(s, mat, t)])
+
+
+def define_stockpile_reservation(model: pyo.ConcreteModel, data: SourcingData) -> None:
+    """First stage: reserved_quantity[s, m] = r_o, 0 <= r_o <= R_o."""
+    limit = data.stockpiles["reserve_limit"]
+    model.reserved_quantity = pyo.Var(model.STOCKPILE_OFFERS,
+                                      bounds=lambda m, s, mat: (0.0, float(limit[(s, mat)])))
+
+
+def define_recourse(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
+    """Recourse on nodes: spot_purchase, stockpile_draw <= a q; unmet_demand, inventory >= 0."""
+    on = tree.offer_nodes.set_index(["supplier", "material", "node"])
+    bound = (on["availability"] * on["capacity"]).to_dict()
+
+    def upper(m, s, mat, n):
+        value = bound[(s, mat, n)]
+        return (0.0, value if value < float("inf") else None)
+
+    model.spot_purchase = pyo.Var(model.SPOT_NODES, bounds=upper)
+    model.stockpile_draw = pyo.Var(model.DRAW_NODES, bounds=upper)
+    model.unmet_demand = pyo.Var(model.MATERIAL_NODES, domain=pyo.NonNegativeReals)
+    model.inventory = pyo.Var(model.MATERIAL_NODES, domain=pyo.NonNegativeReals)
+
+
+def define_inflow(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
+    """inflow[s, m, n] = a x for contracts, y for spot purchases and stockpile draws."""
+    on = tree.offer_nodes
+    available = on[on["availability"] > 0]
+    contract = {(r.supplier, r.material, r.node): (r.period, r.availability)
+                for r in available[available["kind"] == "contract"].itertuples()}
+
+    @model.Expression(model.INFLOW_NODES)
+    def inflow(m, s, mat, n):
+        if (s, mat, n) in contract:
+            period, a = contract[(s, mat, n)]
+            return a * m.contract_quantity[s, mat, period]
+        if (s, mat, n) in m.spot_purchase:
+            return m.spot_purchase[s, mat, n]
+        return m.stockpile_draw[s, mat, n]
+
+
+def _inflows_by(model: pyo.ConcreteModel, tree: ScenarioTree):
+    """Keys of inflow grouped by (material, node) and by (supplier, material, node)."""
+    by_material: dict[tuple, list[tuple]] = defaultdict(list)
+    for key in model.INFLOW_NODES:
+        by_material[(key[1], key[2])].append(key)
+    return by_material
+
+
+def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """Balance: I_{m,parent(n)} + sum_o inflow_{o,n} + u_{m,n} = D_{m,t(n)} + I_{m,n} (I at the root's parent = I0_m)."""
+    by_material = _inflows_by(model, tree)
+    demand = data.demand["quantity"]
+    opening = data.materials["initial_inventory"]
+    parent = tree.nodes["parent"].to_dict()
+    period = tree.nodes["period"].to_dict()
+
+    @model.Constraint(model.MATERIAL_NODES)
+    def material_balance(m, mat, n):
+        before = m.inventory[mat, parent[n]] if parent[n] >= 0 else float(opening[mat])
+        supplied = sum(m.inflow[k] for k in by_material.get((mat, n), ()))
+        return before + supplied + m.unmet_demand[mat, n] == float(demand[(mat, period[n])]) + m.inventory[mat, n]
+
+
+def _path_keys(tree: ScenarioTree, keys_at: dict, group: tuple) -> dict[str, list]:
+    """For each scenario, the keys found along its path of nodes for one group (e.g. a material)."""
+    out = {}
+    for w, scenario in enumerate(tree.scenarios):
+        out[scenario] = [k for n in tree.node_of[w] for k in keys_at.get(group + (int(n),), ())]
+    return out
+
+
+def define_stockpile_reserve(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
+    """Stockpile reserve: sum_{n in path(w)} y_{o,n} <= r_o for every stockpile offer o and scenario w."""
+    draws: dict[tuple, list] = defaultdict(list)
+    for s, mat, n in model.DRAW_NODES:
+        draws[(s, mat, n)].append((s, mat, n))
+    index = [(s, mat, w) for s, mat in model.STOCKPILE_OFFERS for w in tree.scenarios]
+    paths = {(s, mat): _path_keys(tree, draws, (s, mat)) for s, mat in model.STOCKPILE_OFFERS}
+
+    @model.Constraint(pyo.Set(initialize=index, dimen=3, ordered=True))
+    def stockpile_reserve(m, s, mat, w):
+        keys = paths[(s, mat)][w]
+        if not keys:
+            return pyo.Constraint.Skip
+        return sum(m.stockpile_draw[k] for k in keys) <= m.reserved_quantity[s, mat]
+
+
+# --------------------------------------------------------------------------- costs
+
+def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """node_cost_n = sum_o c g inflow + sum_m (h I + P u); scenario_cost_w = sum_o f r + sum_{n in path(w)} node_cost_n."""
+    on = tree.offer_nodes.set_index(["supplier", "material", "node"])
+    unit_price = (on["price"] * on["price_multiplier"]).to_dict()
+    kind = on["kind"].to_dict()
+    holding = data.materials["holding_cost"]
+    penalty = data.materials["shortage_penalty"]
+    at_node: dict[tuple, list] = defaultdict(list)
+    for key in model.INFLOW_NODES:
+        at_node[(kind[key], key[2])].append(key)
+    fee = data.stockpiles["reservation_fee"]
+
+    model.reservation_cost = pyo.Expression(
+        expr=sum(float(fee[k]) * model.reserved_quantity[k] for k in model.STOCKPILE_OFFERS))
+
+    def purchases(of_kind: str):
+        return lambda m, n: sum(unit_price[k] * m.inflow[k] for k in at_node.get((of_kind, n), ()))
+
+    model.contract_cost = pyo.Expression(model.NODES, rule=purchases("contract"))
+    model.spot_cost = pyo.Expression(model.NODES, rule=purchases("spot"))
+    model.draw_cost = pyo.Expression(model.NODES, rule=purchases("stockpile"))
+
+    @model.Expression(model.NODES)
+    def holding_cost(m, n):
+        return sum(float(holding[mat]) * m.inventory[mat, n] for mat in m.MATERIALS)
+
+    @model.Expression(model.NODES)
+    def shortage_cost(m, n):
+        return sum(float(penalty[mat]) * m.unmet_demand[mat, n] for mat in m.MATERIALS)
+
+    @model.Expression(model.NODES)
+    def node_cost(m, n):
+        return m.contract_cost[n] + m.spot_cost[n] + m.draw_cost[n] + m.holding_cost[n] + m.shortage_cost[n]
+
+    node_of = dict(zip(tree.scenarios, tree.node_of.tolist()))
+
+    @model.Expression(model.SCENARIOS)
+    def scenario_cost(m, w):
+        return m.reservation_cost + sum(m.node_cost[n] for n in node_of[w])
+
+    probability = tree.nodes["probability"].to_dict()
+    model.expected_cost = pyo.Expression(
+        expr=model.reservation_cost + sum(probability[n] * model.node_cost[n] for n in model.NODES))
+
+
+# --------------------------------------------------------------------------- policy rules
+
+def covered_materials(data: SourcingData, material: str | None) -> list[str]:
+    """A rule's material, or every material when the rule leaves it blank."""
+    return [material] if material is not None else list(data.materials.index)
+
+
+def matching_suppliers(data: SourcingData, country: str, stage: str | None) -> set[str]:
+    """Suppliers whose chain passes through country at stage (any stage when blank)."""
+    stages = [stage] if stage is not None else data.stages
+    through = data.suppliers[stages].eq(country).any(axis=1)
+    return set(through.index[through])
+
+
+def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """Origin cap: sum_{n in path(w)} sum_{o through k at s} inflow_{o,n} <= alpha D_m (per period: each node, <= alpha D_{m,t})."""
+    caps = data.origin_caps
+    model.ORIGIN_CAPS = pyo.Set(initialize=list(range(len(caps))), ordered=True)
+    model.origin_cap_share = pyo.Param(model.ORIGIN_CAPS, mutable=True,
+                                       initialize={i: float(s) for i, s in enumerate(caps["max_share"])})
+    total = data.total_demand()
+    demand = data.demand["quantity"]
+    period = tree.nodes["period"].to_dict()
+    horizon_index, period_index = [], []
+    horizon_keys, node_keys = {}, {}
+    for i, cap in enumerate(caps.itertuples()):
+        through = matching_suppliers(data, cap.country, cap.stage)
+        for mat in covered_materials(data, cap.material):
+            at: dict[tuple, list] = defaultdict(list)
+            for key in model.INFLOW_NODES:
+                if key[0] in through and key[1] == mat:
+                    at[(key[2],)].append(key)
+            if not at:
+                continue
+            if cap.per_period:
+                for (n,), keys in at.items():
+                    period_index.append((i, mat, n))
+                    node_keys[(i, mat, n)] = keys
+            else:
+                for w, keys in _path_keys(tree, at, ()).items():
+                    if keys:
+                        horizon_index.append((i, mat, w))
+                        horizon_keys[(i, mat, w)] = keys
+
+    @model.Constraint(pyo.Set(initialize=horizon_index, dimen=3, ordered=True))
+    def origin_cap(m, i, mat, w):
+        return sum(m.inflow[k] for k in horizon_keys[(i, mat, w)]) <= m.origin_cap_share[i] * float(total[mat])
+
+    @model.Constraint(pyo.Set(initialize=period_index, dimen=3, ordered=True))
+    def origin_cap_per_period(m, i, mat, n):
+        return (sum(m.inflow[k] for k in node_keys[(i, mat, n)])
+                <= m.origin_cap_share[i] * float(demand[(mat, period[n])]))
+
+
+def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """Fill-rate floor: sum_{n in path(w)} u_{m,n} <= (1 - beta_{m,w}) D_m."""
+    total = data.total_demand()
+    floors = data.fill_floors["min_fill_rate"]
+    index = [(mat, w) for (mat, w), beta in floors.items() if beta > 0 and total[mat] > 0]
+    node_of = dict(zip(tree.scenarios, tree.node_of.tolist()))
+
+    @model.Constraint(pyo.Set(initialize=index, dimen=2, ordered=True))
+    def fill_rate_floor(m, mat, w):
+        return (sum(m.unmet_demand[mat, n] for n in node_of[w])
+                <= (1 - float(floors[(mat, w)])) * float(total[mat]))
+
+
+def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """Supplier cap: sum_{n in path(w)} sum_{o of supplier s, material m} inflow_{o,n} <= share D_m."""
+    total = data.total_demand()
+    index, keys_of = [], {}
+    for i, cap in enumerate(data.supplier_caps.itertuples()):
+        for mat in covered_materials(data, cap.material):
+            at: dict[tuple, list] = defaultdict(list)
+            for key in model.INFLOW_NODES:
+                if key[0] == cap.supplier and key[1] == mat:
+                    at[(key[2],)].append(key)
+            for w, keys in _path_keys(tree, at, ()).items():
+                if keys:
+                    index.append((i, mat, w))
+                    keys_of[(i, mat, w)] = keys
+    shares = data.supplier_caps["max_share"].tolist()
+
+    @model.Constraint(pyo.Set(initialize=index, dimen=3, ordered=True))
+    def supplier_cap(m, i, mat, w):
+        return sum(m.inflow[k] for k in keys_of[(i, mat, w)]) <= float(shares[i]) * float(total[mat])
+
+
+def define_budget(model: pyo.ConcreteModel, data: SourcingData) -> None:
+    """Budget: sum_w p_w cost_w <= budget."""
+    if data.settings.budget is not None:
+        model.budget = pyo.Constraint(expr=model.expected_cost <= float(data.settings.budget))
+
+
+def define_cvar(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+    """CVaR_beta = eta + 1/(1-beta) sum_w p_w z_w, z_w >= cost_w - eta, z_w >= 0; CVaR <= cvar_max if set."""
+    settings = data.settings
+    if not settings.uses_cvar:
+        return
+    probability = dict(zip(tree.scenarios, tree.probability.tolist()))
+    model.value_at_risk = pyo.Var(domain=pyo.Reals)
+    model.cost_excess = pyo.Var(model.SCENARIOS, domain=pyo.NonNegativeReals)
+
+    @model.Constraint(model.SCENARIOS)
+    def cost_excess_definition(m, w):
+        return m.cost_excess[w] >= m.scenario_cost[w] - m.value_at_risk
+
+    model.cvar = pyo.Expression(expr=model.value_at_risk + 1 / (1 - settings.cvar_level) * sum(
+        probability[w] * model.cost_excess[w] for w in model.SCENARIOS))
+    if settings.cvar_max is not None:
+        model.cvar_cap = pyo.Constraint(expr=model.cvar <= float(settings.cvar_max))
+
+
+def define_objective(model: pyo.ConcreteModel, data: SourcingData) -> None:
+    """Minimise sum_w p_w cost_w + lambda CVaR_beta(cost)."""
+    weight = data.settings.cvar_weight
+    risk = weight * model.cvar if weight > 0 else 0
+    model.total_objective = pyo.Objective(expr=model.expected_cost + risk, sense=pyo.minimize)

@@ -1,0 +1,140 @@
+"""Read the input tables from an .xlsx workbook or a folder of CSV files.
+
+Owns the file formats only: every cell comes back as None (blank), str, float,
+bool or datetime, on an index of spreadsheet row numbers (header = row 1).
+Types and meaning are checked by `validate`, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError, Problem
+from .schema import SHEETS
+
+Tables = dict[str, pd.DataFrame]
+
+
+def read_tables(path: str | Path) -> Tables:
+    """Read every known sheet of a workbook or CSV folder into raw tables."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError([Problem(None, None, None, f"'{path}' does not exist.")])
+    if path.is_dir():
+        raw = _read_csv_folder(path)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = _read_workbook(path)
+    else:
+        raise InputError([Problem(None, None, None,
+                                  f"'{path.name}' is neither an .xlsx workbook nor a folder of CSV files.")])
+    tables: Tables = {}
+    problems: list[Problem] = []
+    for name, rows in raw.items():
+        key = name.strip().lower()
+        if key not in SHEETS:
+            warnings.warn(f"sheet '{name}' is not part of the schema and is ignored", stacklevel=2)
+            continue
+        table = _to_frame(key, rows, problems)
+        if table is not None:
+            tables[key] = table
+    if problems:
+        raise InputError(problems)
+    return tables
+
+
+def _read_workbook(path: Path) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineWorkbook
+
+    if path.stat().st_size == 0:
+        raise InputError([Problem(None, None, None, f"'{path.name}' is empty: it is not a workbook.")])
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for name in book.sheet_names}
+    except Exception as exc:  # calamine raises its own error types for bad files
+        raise InputError([Problem(None, None, None,
+                                  f"'{path.name}' cannot be read as an .xlsx workbook ({exc}).")]) from None
+
+
+def _read_csv_folder(path: Path) -> dict[str, list[list[object]]]:
+    import csv
+
+    raw: dict[str, list[list[object]]] = {}
+    for file in sorted(path.glob("*.csv")):
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                raw[file.stem] = [list(r) for r in csv.reader(handle)]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError([Problem(file.stem, None, None,
+                                      f"'{file.name}' is not a readable UTF-8 CSV file ({exc}).")]) from None
+    if not raw:
+        raise InputError([Problem(None, None, None, f"folder '{path}' holds no .csv files.")])
+    return raw
+
+
+def _clean(value: object) -> object:
+    """None for blanks; strings stripped; everything else as the reader typed it."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value
+    return value
+
+
+def _to_frame(sheet: str, rows: list[list[object]], problems: list[Problem]) -> pd.DataFrame | None:
+    rows = [[_clean(v) for v in r] for r in rows]
+    header_at = next((i for i, r in enumerate(rows) if any(v is not None for v in r)), None)
+    if header_at is None:
+        return pd.DataFrame(columns=[]).astype(object)
+    header = rows[header_at]
+    names: list[str] = []
+    for j, value in enumerate(header):
+        name = str(value).strip().lower() if value is not None else f"_blank_{j}"
+        if name in names and not name.startswith("_blank_"):
+            problems.append(Problem(sheet, header_at + 1, name,
+                                    "this column header appears twice; keep one of them."))
+        names.append(name)
+    body = []
+    index = []
+    for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if not any(v is not None for v in r):
+            continue
+        r = list(r) + [None] * (len(names) - len(r))
+        if any(v is not None for v in r[len(names):]):
+            problems.append(Problem(sheet, i, None, "this row has values beyond the last column header; "
+                                    "add a header for them or delete them."))
+        body.append(r[: len(names)])
+        index.append(i)
+    frame = pd.DataFrame(body, columns=names, index=pd.Index(index, name="row"), dtype=object)
+    keep = [n for n in names if not n.startswith("_blank_")]
+    return frame[keep].copy()
+
+
+def tables_from_frames(frames: dict[str, pd.DataFrame | list[dict]]) -> Tables:
+    """Raw tables from pandas DataFrames (or lists of row dicts), as if read from a workbook.
+
+    Row numbers are those the rows would have on a sheet (header = row 1).
+    """
+    problems: list[Problem] = []
+    tables: Tables = {}
+    for name, frame in frames.items():
+        frame = pd.DataFrame(frame)
+        rows = [list(frame.columns)] + frame.astype(object).values.tolist()
+        key = name.strip().lower()
+        if key not in SHEETS:
+            warnings.warn(f"sheet '{name}' is not part of the schema and is ignored", stacklevel=2)
+            continue
+        tables[key] = _to_frame(key, rows, problems)
+    if problems:
+        raise InputError(problems)
+    return tables

@@ -1,0 +1,381 @@
+"""Turn a solved model into tidy, unit-labelled tables (shared/MODEL.md section 4).
+
+Reads variable values, named Expressions and duals; never solves, never writes
+files. Only called after `solve.run_solver` reported an optimum: for any other
+status the Result holds the status and its explanation and no plan tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from .data import SourcingData
+from .model import covered_materials, matching_suppliers
+from .solve import OPTIMAL, Built, SolverRun, solver_version
+from .validate import input_hash
+
+PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",
+               "dependency", "shadow_prices")
+
+
+@dataclass
+class Result:
+    """Everything a solve produced.
+
+    status: "optimal", "infeasible", "unbounded", "time limit" or "not solved".
+    message: one sentence for the user; explanation: why there is no plan (a table), when known.
+    summary: headline figures (metric, value, unit). The plan tables are empty unless optimal;
+    their columns are documented in README.md ("What comes out").
+    """
+
+    status: str
+    message: str
+    data: SourcingData = field(repr=False)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    plan: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    balance: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    scenario_costs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    fill_rates: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    origin_shares: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    dependency: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    shadow_prices: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    explanation: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    run_info: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    objective: float | None = None
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == OPTIMAL
+
+    @property
+    def headline(self) -> dict[str, float]:
+        """Headline figures by metric name."""
+        if self.summary.empty:
+            return {}
+        return dict(zip(self.summary["metric"], self.summary["value"]))
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables by name, in the order the plan workbook shows them."""
+        return {name: getattr(self, name) for name in ("summary",) + PLAN_TABLES}
+
+
+def collect_results(built: Built, run: SolverRun) -> Result:
+    """The result tables of a solve (only the status and message when not optimal)."""
+    data = built.data
+    result = Result(status=run.status, message=run.message, data=data, objective=run.objective)
+    result.run_info = _run_info(data, run, built)
+    if run.status != OPTIMAL:
+        return result
+    model, tree = built.model, built.tree
+    currency = data.settings.currency
+    flows = _flows(built, currency)
+    result.plan = _plan(built, currency)
+    result.flows = flows
+    result.balance = _balance(built)
+    result.scenario_costs = _scenario_costs(built, currency)
+    result.fill_rates = _fill_rates(built)
+    result.origin_shares = _origin_shares(built)
+    result.dependency = _dependency(built, flows)
+    result.shadow_prices = _shadow_prices(built, run.duals, currency)
+    result.summary = _summary(built, result, currency)
+    return result
+
+
+# --------------------------------------------------------------------------- helpers
+
+def cvar_of(costs: np.ndarray, probabilities: np.ndarray, level: float) -> float:
+    """CVaR_beta of a discrete cost distribution: min_eta eta + E[(cost - eta)+] / (1 - beta).
+
+    The minimum of this piecewise-linear convex function lies at one of the costs.
+    """
+    costs = np.asarray(costs, dtype=float)
+    probabilities = np.asarray(probabilities, dtype=float)
+    values = [eta + np.dot(probabilities, np.maximum(costs - eta, 0)) / (1 - level) for eta in costs]
+    return float(min(values))
+
+
+def _value(component) -> float:
+    return float(pyo.value(component))
+
+
+def _scenario_map(built: Built) -> pd.DataFrame:
+    return built.tree.scenario_nodes()
+
+
+def _units(data: SourcingData) -> pd.Series:
+    return data.materials["unit"].fillna("unit")
+
+
+# --------------------------------------------------------------------------- tables
+
+def _plan(built: Built, currency: str) -> pd.DataFrame:
+    """First-stage decisions: contract quantities per period and stockpile reservations."""
+    model, data, tree = built.model, built.data, built.tree
+    units = _units(data)
+    rows = []
+    on = tree.offer_nodes
+    weights = on.assign(prob=on["node"].map(tree.nodes["probability"]))
+    contracts = weights[weights["kind"] == "contract"].copy()
+    contracts["expected_share"] = contracts["prob"] * contracts["availability"]
+    contracts["expected_price"] = contracts["expected_share"] * contracts["price"] * contracts["price_multiplier"]
+    expect = contracts.groupby(["supplier", "material", "period"])[["expected_share", "expected_price"]].sum()
+    for (s, mat, t) in model.CONTRACT_OFFERS:
+        x = _value(model.contract_quantity[s, mat, t])
+        offer = data.offers.loc[(s, mat, t)]
+        share, price_weight = expect.loc[(s, mat, t)]
+        rows.append({
+            "decision": "contract", "supplier": s, "material": mat, "period": t,
+            "quantity": x, "unit": units[mat], f"price_{currency}_per_unit": offer["price"],
+            "capacity": offer["capacity"] if np.isfinite(offer["capacity"]) else np.nan,
+            "min_quantity": offer["min_quantity"],
+            "expected_delivered": x * share, f"expected_cost_{currency}": x * price_weight,
+        })
+    for (s, mat) in model.STOCKPILE_OFFERS:
+        r = _value(model.reserved_quantity[s, mat])
+        fee = data.stockpiles.loc[(s, mat), "reservation_fee"]
+        rows.append({
+            "decision": "stockpile reservation", "supplier": s, "material": mat, "period": None,
+            "quantity": r, "unit": units[mat], f"price_{currency}_per_unit": fee,
+            "capacity": data.stockpiles.loc[(s, mat), "reserve_limit"], "min_quantity": 0.0,
+            "expected_delivered": np.nan, f"expected_cost_{currency}": r * fee,
+        })
+    return pd.DataFrame(rows)
+
+
+def _node_values(built: Built) -> pd.DataFrame:
+    """Per offer and node: the quantity that flows in (the inflow Expression)."""
+    model, tree = built.model, built.tree
+    on = tree.offer_nodes
+    available = on[on["availability"] > 0].copy()
+    available["quantity"] = [_value(model.inflow[k]) for k in
+                             zip(available["supplier"], available["material"], available["node"])]
+    return available
+
+
+def _flows(built: Built, currency: str) -> pd.DataFrame:
+    """What arrives from each offer in each scenario and period, and what it costs."""
+    nodes = _node_values(built)
+    flows = _scenario_map(built).merge(nodes.drop(columns="period"), on="node")
+    flows[f"price_{currency}_per_unit"] = flows["price"] * flows["price_multiplier"]
+    flows[f"cost_{currency}"] = flows["quantity"] * flows[f"price_{currency}_per_unit"]
+    flows["unit"] = flows["material"].map(_units(built.data))
+    position = {p: i for i, p in enumerate(built.data.periods)}
+    scenario_rank = {w: i for i, w in enumerate(built.tree.scenarios)}
+    flows = flows.sort_values(["scenario", "period", "material", "supplier"],
+                              key=lambda c: c.map(scenario_rank) if c.name == "scenario"
+                              else c.map(position) if c.name == "period" else c)
+    return flows[["scenario", "period", "material", "supplier", "kind", "quantity", "unit", "availability",
+                  f"price_{currency}_per_unit", f"cost_{currency}"]].reset_index(drop=True)
+
+
+def _balance(built: Built) -> pd.DataFrame:
+    """Material balance per scenario, material and period; opening + delivered + unmet = demand + closing."""
+    model, data, tree = built.model, built.data, built.tree
+    nodes = _node_values(built)
+    delivered = nodes.groupby(["material", "node"])["quantity"].sum()
+    rows = []
+    parent = tree.nodes["parent"]
+    for mat, n in model.MATERIAL_NODES:
+        p = parent[n]
+        rows.append((mat, n,
+                     _value(model.inventory[mat, p]) if p >= 0 else float(data.materials.loc[mat, "initial_inventory"]),
+                     float(delivered.get((mat, n), 0.0)), _value(model.unmet_demand[mat, n]),
+                     _value(model.inventory[mat, n])))
+    node_table = pd.DataFrame(rows, columns=["material", "node", "opening_inventory", "delivered",
+                                             "unmet_demand", "closing_inventory"])
+    balance = _scenario_map(built).merge(node_table, on="node")
+    balance["demand"] = [data.demand.loc[(m, t), "quantity"] for m, t in zip(balance["material"], balance["period"])]
+    balance["unit"] = balance["material"].map(_units(data))
+    material_rank = {m: i for i, m in enumerate(data.materials.index)}
+    balance = balance.sort_values(["scenario", "material", "period"],
+                                  key=lambda c: c.map({w: i for i, w in enumerate(tree.scenarios)})
+                                  if c.name == "scenario" else c.map(material_rank) if c.name == "material"
+                                  else c.map({p: i for i, p in enumerate(data.periods)}))
+    return balance[["scenario", "material", "period", "opening_inventory", "delivered", "unmet_demand",
+                    "demand", "closing_inventory", "unit"]].reset_index(drop=True)
+
+
+def _scenario_costs(built: Built, currency: str) -> pd.DataFrame:
+    """cost_w and its parts, read from the cost Expressions along each scenario's path."""
+    model, tree = built.model, built.tree
+    parts = {
+        "contract": model.contract_cost, "spot": model.spot_cost, "stockpile_draw": model.draw_cost,
+        "holding": model.holding_cost, "shortage": model.shortage_cost,
+    }
+    node_part = {name: np.array([_value(expr[n]) for n in model.NODES]) for name, expr in parts.items()}
+    reservation = _value(model.reservation_cost)
+    rows = []
+    for w, scenario in enumerate(tree.scenarios):
+        path = tree.node_of[w]
+        row = {"scenario": scenario, "probability": float(tree.probability[w]),
+               f"cost_{currency}": _value(model.scenario_cost[scenario]),
+               f"reservation_{currency}": reservation}
+        for name, values in node_part.items():
+            row[f"{name}_{currency}"] = float(values[path].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _fill_rates(built: Built) -> pd.DataFrame:
+    """Fill rate per scenario and material: 1 - unmet / demand over the horizon."""
+    model, data, tree = built.model, built.data, built.tree
+    total = data.total_demand()
+    floors = data.fill_floors["min_fill_rate"] if len(data.fill_floors) else pd.Series(dtype=float)
+    rows = []
+    for w, scenario in enumerate(tree.scenarios):
+        for mat in model.MATERIALS:
+            unmet = sum(_value(model.unmet_demand[mat, int(n)]) for n in tree.node_of[w])
+            demand = float(total[mat])
+            rows.append({"scenario": scenario, "material": mat, "demand": demand, "unmet_demand": unmet,
+                         "fill_rate": 1 - unmet / demand if demand > 0 else 1.0,
+                         "min_fill_rate": float(floors.get((mat, scenario), 0.0))})
+    return pd.DataFrame(rows)
+
+
+def _origin_shares(built: Built) -> pd.DataFrame:
+    """Share of demand supplied through each capped country and stage, per scenario (and period)."""
+    model, data, tree = built.model, built.data, built.tree
+    total = data.total_demand()
+    nodes = _node_values(built)
+    rows = []
+    for i, cap in enumerate(data.origin_caps.itertuples()):
+        through = nodes[nodes["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
+        for mat in covered_materials(data, cap.material):
+            at = through[through["material"] == mat].groupby("node")["quantity"].sum()
+            for w, scenario in enumerate(tree.scenarios):
+                if cap.per_period:
+                    for t, n in enumerate(tree.node_of[w]):
+                        demand = float(data.demand.loc[(mat, data.periods[t]), "quantity"])
+                        supplied = float(at.get(n, 0.0))
+                        rows.append(_share_row(cap, mat, scenario, data.periods[t], supplied, demand))
+                else:
+                    supplied = float(sum(at.get(n, 0.0) for n in tree.node_of[w]))
+                    rows.append(_share_row(cap, mat, scenario, None, supplied, float(total[mat])))
+    columns = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
+               "share", "max_share"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _share_row(cap, material: str, scenario: str, period: str | None, supplied: float, demand: float) -> dict:
+    return {"cap": cap.cap, "country": cap.country, "stage": cap.stage or "any", "material": material,
+            "scenario": scenario, "period": period, "supplied_through": supplied, "demand": demand,
+            "share": supplied / demand if demand > 0 else 0.0, "max_share": cap.max_share}
+
+
+def _dependency(built: Built, flows: pd.DataFrame) -> pd.DataFrame:
+    """Share of each material's demand supplied through the dependency country at any stage."""
+    data = built.data
+    country = data.settings.dependency_country
+    through = flows[flows["supplier"].isin(matching_suppliers(data, country, None))]
+    supplied = through.groupby(["scenario", "material"])["quantity"].sum()
+    total = data.total_demand()
+    rows = []
+    for scenario, probability in zip(built.tree.scenarios, built.tree.probability):
+        for mat in data.materials.index:
+            amount = float(supplied.get((scenario, mat), 0.0))
+            rows.append({"scenario": scenario, "probability": float(probability), "country": country,
+                         "material": mat, "supplied_through": amount, "demand": float(total[mat]),
+                         "share": amount / total[mat] if total[mat] > 0 else 0.0})
+    return pd.DataFrame(rows)
+
+
+def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
+    """Duals in the user's units (d objective / d right-hand side, negated where loosening saves money)."""
+    model, data, tree = built.model, built.data, built.tree
+    units = _units(data)
+    total = data.total_demand()
+    demand = data.demand["quantity"]
+    period_of = tree.nodes["period"]
+    rows = []
+
+    def dual(con) -> float:
+        return float(duals.get(con, 0.0))
+
+    point = f"{currency} per percentage point"
+    for i, cap in enumerate(data.origin_caps.itertuples()):
+        for mat in covered_materials(data, cap.material):
+            saving = 0.0
+            for w in tree.scenarios:
+                if (i, mat, w) in model.origin_cap:
+                    saving -= dual(model.origin_cap[i, mat, w]) * total[mat] / 100
+            for n in model.NODES:
+                if (i, mat, n) in model.origin_cap_per_period:
+                    saving -= dual(model.origin_cap_per_period[i, mat, n]) * demand[(mat, period_of[n])] / 100
+            rows.append({"rule": "origin cap", "name": cap.cap, "supplier": None, "material": mat,
+                         "scenario": None, "period": None, "value": saving, "unit": point,
+                         "meaning": f"expected cost saved if the {cap.country} cap allowed one more "
+                                    f"percentage point of {mat} demand"})
+    for key in model.contract_capacity:
+        s, mat, t = key
+        rows.append({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
+                     "scenario": None, "period": t, "value": -dual(model.contract_capacity[key]),
+                     "unit": f"{currency} per {units[mat]}",
+                     "meaning": f"expected cost saved by one more {units[mat]} of {s} capacity in {t}"})
+    for (mat, w) in model.fill_rate_floor:
+        rows.append({"rule": "fill-rate floor", "name": f"{mat} fill rate", "supplier": None, "material": mat,
+                     "scenario": w, "period": None,
+                     "value": -dual(model.fill_rate_floor[mat, w]) * total[mat] / 100, "unit": point,
+                     "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point"})
+    for i, cap in enumerate(data.supplier_caps.itertuples()):
+        for mat in covered_materials(data, cap.material):
+            saving = sum(-dual(model.supplier_cap[i, mat, w]) * total[mat] / 100
+                         for w in tree.scenarios if (i, mat, w) in model.supplier_cap)
+            rows.append({"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier,
+                         "material": mat, "scenario": None, "period": None, "value": saving, "unit": point,
+                         "meaning": f"expected cost saved if {cap.supplier} could supply one more "
+                                    f"percentage point of {mat} demand"})
+    if hasattr(model, "budget"):
+        rows.append({"rule": "budget", "name": "budget", "supplier": None, "material": None, "scenario": None,
+                     "period": None, "value": -dual(model.budget), "unit": f"{currency} per {currency}",
+                     "meaning": "objective saved per extra unit of budget"})
+    columns = ["rule", "name", "supplier", "material", "scenario", "period", "value", "unit", "meaning"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
+    data = built.data
+    costs = result.scenario_costs
+    level = data.settings.cvar_level
+    cost = costs[f"cost_{currency}"].to_numpy()
+    probability = costs["probability"].to_numpy()
+    dependency = result.dependency
+    total_demand = float(data.total_demand().sum())
+    per_scenario = dependency.groupby("scenario", sort=False)["supplied_through"].sum()
+    expected_share = (float(np.dot(per_scenario.reindex(built.tree.scenarios).to_numpy(), probability))
+                      / total_demand if total_demand > 0 else 0.0)
+    country = data.settings.dependency_country
+    rows = [
+        ("status", result.status, ""),
+        ("objective", result.objective, currency),
+        ("expected_cost", _value(built.model.expected_cost), currency),
+        (f"cvar_{level:g}", cvar_of(cost, probability, level), currency),
+        ("worst_scenario_cost", float(cost.max()), currency),
+        (f"expected_{country.lower().replace(' ', '_')}_share", expected_share, "share of demand"),
+        ("lowest_fill_rate", float(result.fill_rates["fill_rate"].min()), "share of demand"),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "value", "unit"])
+
+
+def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:
+    model = built.model
+    n_vars = sum(len(v) for v in model.component_objects(pyo.Var, active=True))
+    n_cons = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True))
+    rows = [
+        ("input", data.source),
+        ("input hash (sha256, first 16)", input_hash(data.tables)),
+        ("solved at (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
+        ("solver", solver_version()),
+        ("status", run.status),
+        ("solver message", run.message),
+        ("solve seconds", round(run.solve_seconds, 3)),
+        ("variables", n_vars),
+        ("constraints", n_cons),
+        ("scenario-tree nodes", len(built.tree.nodes)),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])

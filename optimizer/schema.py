@@ -1,0 +1,129 @@
+"""The input schema of shared/MODEL.md section 2: sheets, columns and their kinds.
+
+This module only describes the tables; reading them is `reader`, checking
+them is `validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input sheet.
+
+    kind is "label" (a name), "number", "bool" or "text" (free text).
+    A required column must be present and every cell in it filled.
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    example: str = ""
+
+
+def _c(name: str, kind: str, required: bool = False, example: str = "") -> Column:
+    return Column(name, kind, required, example)
+
+
+SHEETS: dict[str, tuple[Column, ...]] = {
+    "periods": (_c("period", "label", True, "2026Q1"),),
+    "materials": (
+        _c("material", "label", True, "Dy oxide"),
+        _c("unit", "text"),
+        _c("shortage_penalty", "number", True, "5000"),
+        _c("holding_cost", "number"),
+        _c("initial_inventory", "number"),
+    ),
+    "demand": (
+        _c("material", "label", True, "Dy oxide"),
+        _c("period", "label", True, "2026Q1"),
+        _c("quantity", "number", True, "1500"),
+    ),
+    "suppliers": (
+        _c("supplier", "label", True, "Lynas"),
+        _c("kind", "label", True, "contract"),
+    ),
+    "offers": (
+        _c("supplier", "label", True, "Lynas"),
+        _c("material", "label", True, "Dy oxide"),
+        _c("period", "label"),
+        _c("price", "number", True, "310"),
+        _c("capacity", "number"),
+        _c("min_quantity", "number"),
+        _c("reserve_limit", "number"),
+        _c("reservation_fee", "number"),
+    ),
+    "scenarios": (
+        _c("scenario", "label", True, "calm"),
+        _c("probability", "number", True, "0.35"),
+        _c("description", "text"),
+    ),
+    "disruptions": (
+        _c("scenario", "label", True, "heavy-REE controls"),
+        _c("supplier", "label"),
+        _c("material", "label"),
+        _c("country", "label"),
+        _c("stage", "label"),
+        _c("start", "label"),
+        _c("end", "label"),
+        _c("availability", "number"),
+        _c("price_multiplier", "number"),
+    ),
+    "origin_caps": (
+        _c("country", "label", True, "China"),
+        _c("stage", "label"),
+        _c("material", "label"),
+        _c("max_share", "number", True, "0.6"),
+        _c("per_period", "bool"),
+    ),
+    "service_levels": (
+        _c("material", "label"),
+        _c("scenario", "label"),
+        _c("min_fill_rate", "number", True, "0.95"),
+    ),
+    "supplier_caps": (
+        _c("supplier", "label", True, "China refiners"),
+        _c("material", "label"),
+        _c("max_share", "number", True, "0.7"),
+    ),
+    "settings": (
+        _c("key", "label", True, "cvar_level"),
+        _c("value", "text", True, "0.95"),
+    ),
+    "cases": (
+        _c("case", "label", True, "Lynas doubles capacity"),
+        _c("sheet", "label", True, "offers"),
+        _c("where", "text"),
+        _c("column", "label", True, "capacity"),
+        _c("action", "label", True, "scale"),
+        _c("value", "text"),
+    ),
+}
+
+REQUIRED_SHEETS = ("periods", "materials", "demand", "suppliers", "offers")
+
+#: Sheets in the order the template and the "inputs as used" export show them.
+SHEET_ORDER = tuple(SHEETS)
+
+SUPPLIER_KINDS = ("contract", "spot", "stockpile")
+STAGE_SUFFIX = "_country"
+
+SETTINGS_DEFAULTS: dict[str, object] = {
+    "cvar_level": 0.95,
+    "cvar_weight": 0.0,
+    "cvar_max": None,
+    "budget": None,
+    "currency": "USD",
+    "time_limit": None,
+    "dependency_country": "China",
+}
+NUMERIC_SETTINGS = ("cvar_level", "cvar_weight", "cvar_max", "budget", "time_limit")
+
+#: Inputs larger than this are refused before validation (documented in README).
+MAX_ROWS_PER_SHEET = 1_000_000
+
+
+def columns_of(sheet: str) -> dict[str, Column]:
+    return {c.name: c for c in SHEETS[sheet]}

@@ -1,0 +1,125 @@
+"""Solve the sourcing LP with HiGHS through Pyomo's persistent (APPSI) interface.
+
+Owns the solver: options, the termination check, and the process-wide lock
+that keeps two solves from running at once (Pyomo redirects the process's
+output streams during a HiGHS solve, and concurrent solves in threads of one
+process can deadlock). Reading values is `results`' job, and only after the
+status says the solve succeeded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers import Highs
+
+from .data import SourcingData
+from .model import build_model
+from .tree import ScenarioTree, build_tree
+
+SOLVE_LOCK = threading.RLock()
+
+OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, NOT_SOLVED = (
+    "optimal", "infeasible", "unbounded", "time limit", "not solved")
+
+_STATUS = {
+    TerminationCondition.optimal: OPTIMAL,
+    TerminationCondition.infeasible: INFEASIBLE,
+    TerminationCondition.unbounded: UNBOUNDED,
+    TerminationCondition.infeasibleOrUnbounded: INFEASIBLE,
+    TerminationCondition.maxTimeLimit: TIME_LIMIT,
+}
+
+#: HiGHS options used for every solve (see README, "Solver settings").
+HIGHS_OPTIONS: dict[str, object] = {"random_seed": 0}
+
+
+@dataclass
+class SolverRun:
+    """What the solver said: status, a sentence for the user, the objective, timings."""
+
+    status: str
+    message: str
+    objective: float | None = None
+    solve_seconds: float = 0.0
+    solver: str = "HiGHS"
+    duals: dict = field(default_factory=dict, repr=False)
+
+
+def solver_version() -> str:
+    import highspy
+
+    h = highspy.Highs()
+    return f"HiGHS {h.version()}"
+
+
+def make_solver(time_limit: float | None = None, options: dict | None = None) -> Highs:
+    """A persistent HiGHS solver that leaves loading values to the caller."""
+    solver = Highs(only_child_vars=True)
+    solver.config.load_solution = False
+    solver.config.stream_solver = False
+    if time_limit is not None:
+        solver.config.time_limit = float(time_limit)
+    solver.highs_options = {**HIGHS_OPTIONS, **(options or {})}
+    return solver
+
+
+def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
+    """Solve; load primal values and duals only when HiGHS proved optimality."""
+    started = time.perf_counter()
+    with SOLVE_LOCK:
+        result = solver.solve(model)
+    seconds = time.perf_counter() - started
+    status = _STATUS.get(result.termination_condition, NOT_SOLVED)
+    if status != OPTIMAL:
+        return SolverRun(status, _status_message(status, result.termination_condition), None, seconds)
+    result.solution_loader.load_vars()
+    duals = dict(result.solution_loader.get_duals())
+    return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", float(pyo.value(model.total_objective)),
+                     seconds, duals=duals)
+
+
+def _status_message(status: str, condition: TerminationCondition) -> str:
+    if status == INFEASIBLE:
+        return "No plan meets every rule: the policy is infeasible for this data."
+    if status == UNBOUNDED:
+        return "The cost can fall without limit: some cost is negative and nothing bounds it."
+    if status == TIME_LIMIT:
+        return "HiGHS stopped at the time limit before proving a plan optimal; no plan is reported."
+    return f"HiGHS stopped without a proven optimum ({condition.name}); no plan is reported."
+
+
+@dataclass
+class Built:
+    """A model ready to solve, with the data and tree it was built from."""
+
+    data: SourcingData
+    tree: ScenarioTree
+    model: pyo.ConcreteModel
+
+
+def build(data: SourcingData) -> Built:
+    tree = build_tree(data)
+    return Built(data, tree, build_model(data, tree))
+
+
+def solve(data: SourcingData | str | Path, *, time_limit: float | None = None,
+          options: dict | None = None):
+    """Read (if given a path), build, solve and collect results: the whole pipeline.
+
+    Returns a `Result`; its status says whether a plan exists. Bad input raises InputError.
+    """
+    from .results import collect_results
+    from .api import read_instance
+
+    if not isinstance(data, SourcingData):
+        data = read_instance(data)
+    built = build(data)
+    solver = make_solver(time_limit if time_limit is not None else data.settings.time_limit, options)
+    run = run_solver(built.model, solver)
+    return collect_results(built, run)

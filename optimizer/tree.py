@@ -1,0 +1,124 @@
+"""Scenario factors and the scenario tree.
+
+Applies the disruptions to every offer (availability and price multiplier per
+scenario and period) and groups scenarios into tree nodes: two scenarios share
+the node of period t while every offer's factors agree in periods 1..t, so the
+model cannot decide differently in scenarios it cannot yet tell apart
+(non-anticipativity, shared/MODEL.md section 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .data import SourcingData
+
+
+@dataclass
+class ScenarioTree:
+    """Nodes of the scenario tree and the offer data at each node.
+
+    node_of: scenarios x periods array of node numbers.
+    nodes: index node; period, parent (-1 at the root), probability, scenarios (names).
+    offer_nodes: one row per offered (supplier, material, period) and node of that period:
+        node, kind, price, capacity, min_quantity, availability, price_multiplier.
+    """
+
+    scenarios: list[str]
+    periods: list[str]
+    probability: np.ndarray
+    node_of: np.ndarray
+    nodes: pd.DataFrame
+    offer_nodes: pd.DataFrame
+
+    def scenario_nodes(self) -> pd.DataFrame:
+        """Long table scenario, period, node."""
+        frame = pd.DataFrame(self.node_of, index=pd.Index(self.scenarios, name="scenario"),
+                             columns=pd.Index(self.periods, name="period"))
+        return frame.stack().rename("node").reset_index()
+
+
+def offer_factors(data: SourcingData) -> tuple[np.ndarray, np.ndarray]:
+    """Availability and price multiplier, arrays of scenarios x offers (rows of data.offers).
+
+    Each disruption row multiplies the factors of the offers that match all its filters,
+    in its scenario and its periods start..end.
+    """
+    offers = data.offers.reset_index()
+    scenarios = list(data.scenarios.index)
+    position = {p: i for i, p in enumerate(data.periods)}
+    period_index = offers["period"].map(position).to_numpy()
+    availability = np.ones((len(scenarios), len(offers)))
+    multiplier = np.ones((len(scenarios), len(offers)))
+    countries = data.suppliers.loc[offers["supplier"], data.stages].to_numpy(dtype=object) \
+        if data.stages else np.empty((len(offers), 0), dtype=object)
+    scenario_index = {s: i for i, s in enumerate(scenarios)}
+    for d in data.disruptions.itertuples():
+        match = (period_index >= position[d.start]) & (period_index <= position[d.end])
+        if d.supplier is not None:
+            match &= (offers["supplier"] == d.supplier).to_numpy()
+        if d.material is not None:
+            match &= (offers["material"] == d.material).to_numpy()
+        if d.stage is not None:
+            column = countries[:, data.stages.index(d.stage)]
+            match &= (column == d.country) if d.country is not None else (column != None)  # noqa: E711
+        elif d.country is not None:
+            match &= (countries == d.country).any(axis=1)
+        w = scenario_index[d.scenario]
+        availability[w, match] *= d.availability
+        multiplier[w, match] *= d.price_multiplier
+    return availability, multiplier
+
+
+def build_tree(data: SourcingData) -> ScenarioTree:
+    """Group scenarios into nodes by the history of offer factors they share."""
+    availability, multiplier = offer_factors(data)
+    offers = data.offers.reset_index()
+    scenarios = list(data.scenarios.index)
+    probability = data.scenarios["probability"].to_numpy(dtype=float)
+    n_scenarios, n_periods = len(scenarios), len(data.periods)
+    node_of = np.zeros((n_scenarios, n_periods), dtype=np.int64)
+    columns_at = offers.groupby("period", sort=False).indices
+    previous = np.full(n_scenarios, -1, dtype=np.int64)
+    next_node = 0
+    node_rows = []
+    for t, period in enumerate(data.periods):
+        cols = columns_at.get(period, np.array([], dtype=int))
+        # Rounded so that products taken in another order still compare equal.
+        key = np.column_stack([previous, np.round(availability[:, cols], 12),
+                               np.round(multiplier[:, cols], 12)])
+        _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(first)  # number nodes in the order of their first scenario
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        node_of[:, t] = next_node + rank[inverse]
+        for k in order:
+            members = np.flatnonzero(inverse == k)
+            node_rows.append((next_node + rank[k], period, t, int(previous[members[0]]),
+                              float(probability[members].sum()), tuple(scenarios[i] for i in members),
+                              int(members[0])))
+        next_node += len(order)
+        previous = node_of[:, t]
+    nodes = pd.DataFrame(node_rows, columns=["node", "period", "period_index", "parent", "probability",
+                                             "scenarios", "representative"]).set_index("node").sort_index()
+
+    node_period = nodes["period"]
+    rep = nodes["representative"].to_numpy()
+    records = []
+    for period, cols in columns_at.items():
+        at = nodes.index[node_period == period].to_numpy()
+        block = offers.iloc[np.repeat(cols, len(at))].copy()
+        block["node"] = np.tile(at, len(cols))
+        block["availability"] = availability[np.tile(rep[at], len(cols)), np.repeat(cols, len(at))]
+        block["price_multiplier"] = multiplier[np.tile(rep[at], len(cols)), np.repeat(cols, len(at))]
+        records.append(block)
+    offer_nodes = (pd.concat(records, ignore_index=True) if records else
+                   offers.assign(node=pd.Series(dtype=int), availability=pd.Series(dtype=float),
+                                 price_multiplier=pd.Series(dtype=float)))
+    offer_nodes = offer_nodes.sort_values(["node", "supplier", "material"]).reset_index(drop=True)
+    return ScenarioTree(scenarios=scenarios, periods=list(data.periods), probability=probability,
+                        node_of=node_of, nodes=nodes.drop(columns="representative"), offer_nodes=offer_nodes)

@@ -1,0 +1,551 @@
+"""Check raw input tables and turn them into `SourcingData`.
+
+Every check collects problems instead of stopping, so the user sees every
+problem at once; one `InputError` is raised at the end. Nothing here builds
+or solves a model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .data import Settings, SourcingData
+from .errors import InputError, Problem, describe
+from .reader import Tables
+from .schema import (
+    MAX_ROWS_PER_SHEET,
+    NUMERIC_SETTINGS,
+    REQUIRED_SHEETS,
+    SETTINGS_DEFAULTS,
+    SHEETS,
+    STAGE_SUFFIX,
+    SUPPLIER_KINDS,
+    Column,
+)
+
+TRUE_WORDS = {"true", "yes", "y", "1", "x"}
+FALSE_WORDS = {"false", "no", "n", "0"}
+
+NONNEGATIVE = {
+    "materials": ("shortage_penalty", "holding_cost", "initial_inventory"),
+    "demand": ("quantity",),
+    "offers": ("price", "capacity", "min_quantity", "reserve_limit", "reservation_fee"),
+    "disruptions": ("price_multiplier",),
+}
+UNIT_INTERVAL = {
+    "disruptions": ("availability",),
+    "origin_caps": ("max_share",),
+    "service_levels": ("min_fill_rate",),
+    "supplier_caps": ("max_share",),
+    "scenarios": ("probability",),
+}
+KEYS = {
+    "periods": ("period",),
+    "materials": ("material",),
+    "demand": ("material", "period"),
+    "suppliers": ("supplier",),
+    "offers": ("supplier", "material", "period"),
+    "scenarios": ("scenario",),
+    "origin_caps": ("country", "stage", "material"),
+    "service_levels": ("material", "scenario"),
+    "supplier_caps": ("supplier", "material"),
+    "settings": ("key",),
+}
+
+
+def validate(tables: Tables, source: str = "") -> SourcingData:
+    """Check every rule of the input schema and return the validated data.
+
+    Raises InputError listing every problem (sheet, row, column, value, fix).
+    """
+    problems: list[Problem] = []
+    check_for_size(tables, problems)
+    if problems:
+        raise InputError(problems)
+    check_for_missing_sheets(tables, problems)
+    stages = _stages(tables)
+    typed = {sheet: _parse_sheet(sheet, table, stages, problems) for sheet, table in tables.items()}
+    for sheet in SHEETS:
+        typed.setdefault(sheet, _empty(sheet))
+    check_for_negative_values(typed, problems)
+    check_for_shares_outside_unit_interval(typed, problems)
+    check_for_duplicate_keys(typed, problems)
+    check_for_unknown_names(typed, stages, problems)
+    check_for_supplier_kinds(typed, problems)
+    check_for_offer_terms(typed, problems)
+    check_for_probabilities(typed, problems)
+    check_for_disruption_windows(typed, problems)
+    settings = check_for_settings(typed, problems)
+    if problems:
+        raise InputError(_sorted(problems))
+    return _assemble(typed, stages, settings, tables, source)
+
+
+# --------------------------------------------------------------------------- parsing
+
+def _stages(tables: Tables) -> list[str]:
+    suppliers = tables.get("suppliers")
+    if suppliers is None:
+        return []
+    return [c[: -len(STAGE_SUFFIX)] for c in suppliers.columns
+            if c.endswith(STAGE_SUFFIX) and len(c) > len(STAGE_SUFFIX)]
+
+
+def _empty(sheet: str) -> pd.DataFrame:
+    return pd.DataFrame({c.name: pd.Series(dtype=object) for c in SHEETS[sheet]},
+                        index=pd.Index([], name="row", dtype=int))
+
+
+def _schema_columns(sheet: str, stages: list[str]) -> list[Column]:
+    columns = list(SHEETS[sheet])
+    if sheet == "suppliers":
+        columns += [Column(f"{s}{STAGE_SUFFIX}", "label") for s in stages]
+    return columns
+
+
+def _parse_sheet(sheet: str, table: pd.DataFrame, stages: list[str],
+                 problems: list[Problem]) -> pd.DataFrame:
+    """Convert each cell to its column's kind; a bad cell becomes blank and a problem."""
+    out = pd.DataFrame(index=table.index)
+    for column in _schema_columns(sheet, stages):
+        if column.name not in table.columns:
+            if column.required:
+                problems.append(Problem(sheet, 1, column.name,
+                                        f"required column is missing; add a column headed "
+                                        f"'{column.name}' (for example {column.example})."))
+            out[column.name] = pd.Series([None] * len(table), index=table.index, dtype=object)
+            continue
+        values = []
+        for row, cell in table[column.name].items():
+            if cell is None:
+                if column.required:
+                    problems.append(Problem(sheet, row, column.name,
+                                            f"the cell is blank but '{column.name}' is required; "
+                                            f"fill it in (for example {column.example})."))
+                values.append(None)
+                continue
+            value, error = _convert(cell, column)
+            if error:
+                problems.append(Problem(sheet, row, column.name, error))
+            values.append(value)
+        out[column.name] = pd.Series(values, index=table.index, dtype=object)
+    if sheet == "suppliers" and "supplier" in table.columns and not stages:
+        problems.append(Problem(sheet, 1, None, "no '<stage>_country' column; add at least one, "
+                                                "for example 'refining_country'."))
+    for name in table.columns:  # free columns (notes, sources) are kept as they are
+        if name not in out.columns:
+            out[name] = table[name]
+    return out
+
+
+def _convert(cell: object, column: Column) -> tuple[object, str | None]:
+    if column.kind == "number":
+        return _to_number(cell)
+    if column.kind == "bool":
+        return _to_bool(cell)
+    if column.kind == "label":
+        return _to_label(cell), None
+    return (cell if isinstance(cell, str) else _to_label(cell)), None
+
+
+def _to_label(cell: object) -> str:
+    if isinstance(cell, bool):
+        return str(cell).lower()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat() if cell.time() == dt.time() else cell.isoformat()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+def _to_number(cell: object) -> tuple[float | None, str | None]:
+    if isinstance(cell, bool) or isinstance(cell, (dt.date, dt.datetime, dt.time)):
+        return None, f"{describe(cell)} is not a number; enter a number such as 120."
+    if isinstance(cell, (int, float)):
+        value = float(cell)
+    else:
+        text = str(cell).strip().replace("_", "")
+        percent = text.endswith("%")
+        try:
+            value = float(text[:-1] if percent else text)
+        except ValueError:
+            return None, f"{describe(cell)} is not a number; enter a number such as 120."
+        if percent:
+            value /= 100
+    if not math.isfinite(value):
+        return None, f"{describe(cell)} is not a finite number; enter an ordinary number."
+    return value, None
+
+
+def _to_bool(cell: object) -> tuple[bool | None, str | None]:
+    if isinstance(cell, bool):
+        return cell, None
+    if isinstance(cell, (int, float)) and cell in (0, 1):
+        return bool(cell), None
+    text = str(cell).strip().lower()
+    if text in TRUE_WORDS:
+        return True, None
+    if text in FALSE_WORDS:
+        return False, None
+    return None, f"{describe(cell)} is not true or false; enter TRUE or FALSE."
+
+
+# --------------------------------------------------------------------------- checks
+
+def check_for_size(tables: Tables, problems: list[Problem]) -> None:
+    """Refuse sheets beyond the documented row limit before doing any work."""
+    for sheet, table in tables.items():
+        if len(table) > MAX_ROWS_PER_SHEET:
+            problems.append(Problem(sheet, None, None,
+                                    f"{len(table):,} rows is more than the limit of {MAX_ROWS_PER_SHEET:,}; "
+                                    "split the instance or aggregate rows."))
+
+
+def check_for_missing_sheets(tables: Tables, problems: list[Problem]) -> None:
+    for sheet in REQUIRED_SHEETS:
+        if sheet not in tables:
+            names = ", ".join(c.name for c in SHEETS[sheet])
+            problems.append(Problem(sheet, None, None,
+                                    f"required sheet is missing; add a sheet named '{sheet}' "
+                                    f"with columns {names}."))
+    for sheet in ("periods", "materials"):
+        if sheet in tables and tables[sheet].empty:
+            problems.append(Problem(sheet, None, None, f"the sheet has no rows; list at least one {sheet[:-1]}."))
+
+
+def _cells(table: pd.DataFrame, column: str) -> Iterable[tuple[int, object]]:
+    if column not in table.columns:
+        return ()
+    return ((row, v) for row, v in table[column].items() if v is not None)
+
+
+def check_for_negative_values(typed: Tables, problems: list[Problem]) -> None:
+    for sheet, columns in NONNEGATIVE.items():
+        for column in columns:
+            for row, value in _cells(typed[sheet], column):
+                if value < 0:
+                    problems.append(Problem(sheet, row, column,
+                                            f"{describe(value)} is negative; enter 0 or more."))
+
+
+def check_for_shares_outside_unit_interval(typed: Tables, problems: list[Problem]) -> None:
+    for sheet, columns in UNIT_INTERVAL.items():
+        for column in columns:
+            for row, value in _cells(typed[sheet], column):
+                low_ok = value > 0 if column == "probability" else value >= 0
+                if not (low_ok and value <= 1):
+                    bound = "above 0 and at most 1" if column == "probability" else "between 0 and 1"
+                    problems.append(Problem(sheet, row, column,
+                                            f"{describe(value)} is outside the allowed range; enter a value "
+                                            f"{bound} (for example 0.6 for 60%)."))
+
+
+def check_for_duplicate_keys(typed: Tables, problems: list[Problem]) -> None:
+    for sheet, key in KEYS.items():
+        table = typed[sheet]
+        seen: dict[tuple, int] = {}
+        for row, values in zip(table.index, table[list(key)].itertuples(index=False, name=None)):
+            if sheet in ("periods", "materials", "suppliers", "scenarios", "settings") and values[0] is None:
+                continue
+            values = tuple(v.casefold() if isinstance(v, str) else v for v in values)
+            if values in seen:
+                shown = ", ".join(f"{k}={'(blank)' if v is None else v}" for k, v in zip(key, values))
+                problems.append(Problem(sheet, row, key[-1] if len(key) == 1 else None,
+                                        f"duplicate of row {seen[values]} ({shown}); keep one of the two rows."))
+            else:
+                seen[values] = row
+
+
+def _names(typed: Tables, sheet: str, column: str) -> set[str]:
+    return {v for v in typed[sheet][column] if v is not None}
+
+
+def check_for_unknown_names(typed: Tables, stages: list[str], problems: list[Problem]) -> None:
+    """Every period, material, supplier, scenario and stage named must be defined."""
+    known = {
+        "period": (_names(typed, "periods", "period"), "periods"),
+        "material": (_names(typed, "materials", "material"), "materials"),
+        "supplier": (_names(typed, "suppliers", "supplier"), "suppliers"),
+    }
+    scenarios = _names(typed, "scenarios", "scenario")
+    if typed["scenarios"].empty:
+        scenarios = {"base"}
+    known["scenario"] = (scenarios, "scenarios")
+    known["stage"] = (set(stages), "suppliers")
+    references = {
+        "demand": ("material", "period"),
+        "offers": ("supplier", "material", "period"),
+        "disruptions": ("scenario", "supplier", "material", "stage", "start", "end"),
+        "origin_caps": ("stage", "material"),
+        "service_levels": ("material", "scenario"),
+        "supplier_caps": ("supplier", "material"),
+    }
+    for sheet, columns in references.items():
+        for column in columns:
+            kind = "period" if column in ("start", "end") else column
+            names, defined_in = known[kind]
+            for row, value in _cells(typed[sheet], column):
+                if value not in names:
+                    if kind == "stage":
+                        fix = (f"use one of {_listing(names)} (the '<stage>_country' columns of suppliers)"
+                               if names else "add a '<stage>_country' column to suppliers")
+                    else:
+                        fix = f"use a {kind} listed in sheet '{defined_in}'"
+                        close = [n for n in names if n.casefold() == str(value).casefold()]
+                        if close:
+                            fix += f" (did you mean '{close[0]}'?)"
+                        elif len(names) <= 8:
+                            fix += f": {_listing(names)}"
+                    problems.append(Problem(sheet, row, column, f"unknown {kind} {describe(value)}; {fix}."))
+
+
+def _listing(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in sorted(names))
+
+
+def check_for_supplier_kinds(typed: Tables, problems: list[Problem]) -> None:
+    for row, value in _cells(typed["suppliers"], "kind"):
+        if value.lower() not in SUPPLIER_KINDS:
+            problems.append(Problem("suppliers", row, "kind",
+                                    f"unknown kind {describe(value)}; use contract, spot or stockpile."))
+
+
+def _kind_of(typed: Tables) -> dict[str, str]:
+    suppliers = typed["suppliers"]
+    return {s: str(k).lower() for s, k in zip(suppliers["supplier"], suppliers["kind"])
+            if s is not None and k is not None}
+
+
+def check_for_offer_terms(typed: Tables, problems: list[Problem]) -> None:
+    """Terms that belong to one kind of supplier only, and floors above capacity."""
+    offers = typed["offers"]
+    kinds = _kind_of(typed)
+    stockpile_blank_rows = set()
+    for row, o in offers.iterrows():
+        kind = kinds.get(o["supplier"])
+        if kind is None:
+            continue
+        if o["min_quantity"] is not None and o["min_quantity"] > 0 and kind != "contract":
+            problems.append(Problem("offers", row, "min_quantity",
+                                    f"min_quantity applies only to contracts, and '{o['supplier']}' is a {kind} "
+                                    "supplier; leave the cell blank."))
+        for column in ("reserve_limit", "reservation_fee"):
+            if o[column] is None:
+                continue
+            if kind != "stockpile":
+                problems.append(Problem("offers", row, column,
+                                        f"{column} applies only to stockpiles, and '{o['supplier']}' is a {kind} "
+                                        "supplier; leave the cell blank."))
+            elif o["period"] is not None:
+                problems.append(Problem("offers", row, column,
+                                        f"{column} belongs on the offer's row with a blank period; "
+                                        "move it there."))
+        if kind == "stockpile" and o["period"] is None:
+            stockpile_blank_rows.add((o["supplier"], o["material"]))
+            if o["reserve_limit"] is None:
+                problems.append(Problem("offers", row, "reserve_limit",
+                                        f"stockpile '{o['supplier']}' has no reserve_limit for "
+                                        f"'{o['material']}'; enter the most that can be reserved."))
+        if (o["min_quantity"] is not None and o["capacity"] is not None
+                and o["min_quantity"] > o["capacity"]):
+            problems.append(Problem("offers", row, "min_quantity",
+                                    f"min_quantity {describe(o['min_quantity'])} is above capacity "
+                                    f"{describe(o['capacity'])}; lower it or raise the capacity."))
+    for row, o in offers.iterrows():
+        if (kinds.get(o["supplier"]) == "stockpile" and o["period"] is not None
+                and (o["supplier"], o["material"]) not in stockpile_blank_rows):
+            problems.append(Problem("offers", row, "period",
+                                    f"stockpile '{o['supplier']}' offers '{o['material']}' only in some periods; "
+                                    "add a row with a blank period holding reserve_limit and reservation_fee."))
+
+
+def check_for_probabilities(typed: Tables, problems: list[Problem]) -> None:
+    scenarios = typed["scenarios"]
+    probabilities = [p for p in scenarios["probability"] if p is not None]
+    if len(scenarios) and len(probabilities) == len(scenarios):
+        total = math.fsum(probabilities)
+        if abs(total - 1) > 1e-6:
+            problems.append(Problem("scenarios", None, "probability",
+                                    f"the probabilities sum to {total:.6g}, not 1; adjust them so they sum to 1."))
+
+
+def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None:
+    order = {p: i for i, p in enumerate(v for v in typed["periods"]["period"] if v is not None)}
+    for row, d in typed["disruptions"].iterrows():
+        if d["start"] in order and d["end"] in order and order[d["start"]] > order[d["end"]]:
+            problems.append(Problem("disruptions", row, "end",
+                                    f"end {describe(d['end'])} is before start {describe(d['start'])}; "
+                                    "swap them."))
+
+
+def check_for_settings(typed: Tables, problems: list[Problem]) -> Settings:
+    values: dict[str, object] = {}
+    for row, s in typed["settings"].iterrows():
+        key, raw = s["key"], s["value"]
+        if key is None or raw is None:
+            continue
+        key = key.lower()
+        if key not in SETTINGS_DEFAULTS:
+            problems.append(Problem("settings", row, "key",
+                                    f"unknown setting {describe(key)}; use one of {_listing(SETTINGS_DEFAULTS)}."))
+            continue
+        if key in NUMERIC_SETTINGS:
+            number, error = _to_number(raw)
+            if error:
+                problems.append(Problem("settings", row, "value", f"{key}: {error}"))
+                continue
+            limits = {"cvar_level": (0, 1, "above 0 and below 1"), "time_limit": (0, math.inf, "above 0")}
+            low, high, words = limits.get(key, (-math.inf, math.inf, ""))
+            if key in limits and not (low < number < high):
+                problems.append(Problem("settings", row, "value",
+                                        f"{key} {describe(raw)} is out of range; enter a value {words}."))
+                continue
+            if key == "cvar_weight" and number < 0:
+                problems.append(Problem("settings", row, "value",
+                                        f"cvar_weight {describe(raw)} is negative; enter 0 or more."))
+                continue
+            values[key] = number
+        else:
+            values[key] = str(raw)
+    return Settings(**{**{k: v for k, v in SETTINGS_DEFAULTS.items()}, **values})
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    order = {s: i for i, s in enumerate(SHEETS)}
+    return sorted(problems, key=lambda p: (order.get(p.sheet or "", -1), p.row or 0, p.column or ""))
+
+
+# --------------------------------------------------------------------------- assembly
+
+def _assemble(typed: Tables, stages: list[str], settings: Settings, tables: Tables,
+              source: str) -> SourcingData:
+    periods = list(typed["periods"]["period"])
+    materials = typed["materials"].set_index("material")[["unit", "shortage_penalty", "holding_cost",
+                                                          "initial_inventory"]].copy()
+    for column in ("holding_cost", "initial_inventory"):
+        materials[column] = materials[column].fillna(0.0)
+    for column in ("shortage_penalty", "holding_cost", "initial_inventory"):
+        materials[column] = materials[column].astype(float)
+
+    given = typed["demand"].set_index(["material", "period"])["quantity"].astype(float)
+    full = pd.MultiIndex.from_product([materials.index, periods], names=["material", "period"])
+    demand = given.reindex(full, fill_value=0.0).to_frame("quantity")
+
+    suppliers = typed["suppliers"].set_index("supplier")
+    suppliers["kind"] = suppliers["kind"].str.lower()
+    suppliers = suppliers[["kind"] + [f"{s}{STAGE_SUFFIX}" for s in stages]]
+    suppliers.columns = ["kind"] + stages
+
+    offers, stockpiles = _expand_offers(typed["offers"], suppliers, periods)
+
+    scenarios = typed["scenarios"]
+    if scenarios.empty:
+        scenarios = pd.DataFrame({"probability": [1.0], "description": ["single scenario"]},
+                                 index=pd.Index(["base"], name="scenario"))
+    else:
+        scenarios = scenarios.set_index("scenario")[["probability", "description"]].copy()
+        scenarios["probability"] = scenarios["probability"].astype(float)
+
+    disruptions = typed["disruptions"][["scenario", "supplier", "material", "country", "stage",
+                                        "start", "end", "availability", "price_multiplier"]].copy()
+    disruptions["start"] = disruptions["start"].fillna(periods[0])
+    disruptions["end"] = disruptions["end"].fillna(periods[-1])
+    disruptions["availability"] = disruptions["availability"].fillna(1.0).astype(float)
+    disruptions["price_multiplier"] = disruptions["price_multiplier"].fillna(1.0).astype(float)
+
+    caps = typed["origin_caps"][["country", "stage", "material", "max_share", "per_period"]].copy()
+    caps["per_period"] = caps["per_period"].fillna(False).astype(bool)
+    caps["max_share"] = caps["max_share"].astype(float)
+    caps.insert(0, "cap", [_cap_name(c) for c in caps.itertuples()])
+
+    supplier_caps = typed["supplier_caps"][["supplier", "material", "max_share"]].copy()
+    supplier_caps["max_share"] = supplier_caps["max_share"].astype(float)
+
+    data = SourcingData(
+        periods=periods, materials=materials, demand=demand, suppliers=suppliers, stages=stages,
+        offers=offers, stockpiles=stockpiles, scenarios=scenarios, disruptions=disruptions,
+        origin_caps=caps, fill_floors=_resolve_fill_floors(typed["service_levels"], materials.index,
+                                                           scenarios.index),
+        supplier_caps=supplier_caps, settings=settings, cases=typed["cases"],
+        tables=tables, source=source,
+    )
+    known_countries = data.countries()
+    for sheet in ("disruptions", "origin_caps"):
+        for row, country in _cells(typed[sheet], "country"):
+            if country not in known_countries:
+                data.warnings.append(f"sheet '{sheet}', row {row}, column 'country': no supplier has country "
+                                     f"'{country}', so the row has no effect.")
+    return data
+
+
+def _cap_name(cap) -> str:
+    name = cap.country
+    if cap.stage is not None:
+        name += f" {cap.stage}"
+    if cap.material is not None:
+        name += f" {cap.material}"
+    return name + (" per period" if cap.per_period else "")
+
+
+def _expand_offers(table: pd.DataFrame, suppliers: pd.DataFrame,
+                   periods: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per offered (supplier, material, period); a period row replaces the blank-period row."""
+    rows = []
+    specific = {(o.supplier, o.material, o.period) for o in table.itertuples() if o.period is not None}
+    for o in table.itertuples():
+        for period in ([o.period] if o.period is not None else periods):
+            if o.period is None and (o.supplier, o.material, period) in specific:
+                continue
+            rows.append((o.supplier, o.material, period, o.price, o.capacity, o.min_quantity))
+    offers = pd.DataFrame(rows, columns=["supplier", "material", "period", "price", "capacity", "min_quantity"])
+    offers["kind"] = offers["supplier"].map(suppliers["kind"])
+    offers["price"] = offers["price"].astype(float)
+    offers["capacity"] = offers["capacity"].astype(float).fillna(np.inf)
+    offers["min_quantity"] = offers["min_quantity"].astype(float).fillna(0.0)
+    position = {p: i for i, p in enumerate(periods)}
+    offers["_order"] = offers["period"].map(position)
+    offers = (offers.sort_values(["supplier", "material", "_order"]).drop(columns="_order")
+              .set_index(["supplier", "material", "period"]))
+    offers = offers[["kind", "price", "capacity", "min_quantity"]]
+
+    blank = table[table["period"].isna()] if len(table) else table
+    stock = blank[blank["supplier"].map(suppliers["kind"]) == "stockpile"]
+    stockpiles = pd.DataFrame({
+        "supplier": stock["supplier"], "material": stock["material"],
+        "reserve_limit": stock["reserve_limit"].astype(float),
+        "reservation_fee": stock["reservation_fee"].astype(float).fillna(0.0),
+    }).set_index(["supplier", "material"])
+    return offers, stockpiles
+
+
+def _resolve_fill_floors(levels: pd.DataFrame, materials: pd.Index, scenarios: pd.Index) -> pd.DataFrame:
+    """The most specific service_levels row wins: material+scenario, material, scenario, blank."""
+    rank = {}
+    for row in levels.itertuples():
+        rank[(row.material, row.scenario)] = float(row.min_fill_rate)
+    records = []
+    for material in materials:
+        for scenario in scenarios:
+            for key in ((material, scenario), (material, None), (None, scenario), (None, None)):
+                if key in rank:
+                    records.append((material, scenario, rank[key]))
+                    break
+    return pd.DataFrame(records, columns=["material", "scenario", "min_fill_rate"]).set_index(
+        ["material", "scenario"])
+
+
+def input_hash(tables: Tables) -> str:
+    """A stable fingerprint of the input as read, for the run information sheet."""
+    digest = hashlib.sha256()
+    for sheet in sorted(tables):
+        digest.update(sheet.encode())
+        digest.update(tables[sheet].to_csv().encode())
+    return digest.hexdigest()[:16]
