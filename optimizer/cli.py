@@ -49,6 +49,10 @@ def _instance(path: Path | None):
     return data
 
 
+def _name(instance: Path | None) -> str:
+    return str(instance) if instance is not None else "the bundled instance rare_earths_2026"
+
+
 def format_value(value: object, unit: str) -> str:
     if isinstance(value, str):
         return value
@@ -64,8 +68,8 @@ def headline_table(summary, title: str) -> Table:
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    for metric, value, unit in summary.itertuples(index=False):
-        table.add_row(str(metric).replace("_", " "), format_value(value, unit), unit)
+    for row in summary.itertuples(index=False):
+        table.add_row(row.label, format_value(row.value, row.unit), row.unit)
     return table
 
 
@@ -88,11 +92,11 @@ def solve(
     path = write_plan(result, output)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
-                   "summary": {m: v for m, v, _ in result.summary.itertuples(index=False) if m != "status"}}
+                   "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
         out.print_json(json.dumps(payload))
     elif result.optimal:
         out.print(headline_table(result.summary[result.summary["metric"] != "status"],
-                                 f"Optimal plan for {data.source}"))
+                                 f"Optimal plan for {_name(instance)}"))
         out.print(f"Plan written to {path}")
     if result.status == OPTIMAL:
         return

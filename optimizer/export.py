@@ -123,8 +123,8 @@ def write_plan(result, path: str | Path) -> Path:
     def write(temporary: Path) -> None:
         book = Workbook(temporary)
         rows: list[tuple[str, object, str]] = [("Status", result.status, ""), ("Message", result.message, "")]
-        rows += [(str(m).replace("_", " "), v, u) for m, v, u in result.summary.itertuples(index=False)
-                 if m != "status"]
+        rows += [(r.label, r.value, r.unit) for r in result.summary.itertuples(index=False)
+                 if r.metric != "status"]
         book.key_values("Summary", "Rare-earth sourcing plan", rows)
         if result.optimal:
             for attribute, sheet in RESULT_SHEETS.items():

@@ -84,7 +84,16 @@ def collect_results(built: Built, run: SolverRun) -> Result:
     result.dependency = _dependency(built, flows)
     result.shadow_prices = _shadow_prices(built, run.duals, currency)
     result.summary = _summary(built, result, currency)
+    for name in PLAN_TABLES:
+        _zero_noise(getattr(result, name))
     return result
+
+
+def _zero_noise(frame: pd.DataFrame, tolerance: float = 1e-9) -> None:
+    """Solver round-off such as -0.0 or 1e-12 shown as 0."""
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame.loc[frame[column].abs() < tolerance, column] = 0.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -351,15 +360,17 @@ def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
                       / total_demand if total_demand > 0 else 0.0)
     country = data.settings.dependency_country
     rows = [
-        ("status", result.status, ""),
-        ("objective", result.objective, currency),
-        ("expected_cost", _value(built.model.expected_cost), currency),
-        (f"cvar_{level:g}", cvar_of(cost, probability, level), currency),
-        ("worst_scenario_cost", float(cost.max()), currency),
-        (f"expected_{country.lower().replace(' ', '_')}_share", expected_share, "share of demand"),
-        ("lowest_fill_rate", float(result.fill_rates["fill_rate"].min()), "share of demand"),
+        ("status", "Status", result.status, ""),
+        ("objective", "Objective (expected cost + risk term)", result.objective, currency),
+        ("expected_cost", "Expected cost", _value(built.model.expected_cost), currency),
+        (f"cvar_{level:g}", f"CVaR {level:.0%} (mean of the worst {1 - level:.0%})",
+         cvar_of(cost, probability, level), currency),
+        ("worst_scenario_cost", "Worst-scenario cost", float(cost.max()), currency),
+        (f"expected_{country.lower().replace(' ', '_')}_share", f"Expected {country} share",
+         expected_share, "share of demand"),
+        ("lowest_fill_rate", "Lowest fill rate", float(result.fill_rates["fill_rate"].min()), "share of demand"),
     ]
-    return pd.DataFrame(rows, columns=["metric", "value", "unit"])
+    return pd.DataFrame(rows, columns=["metric", "label", "value", "unit"])
 
 
 def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:

@@ -255,13 +255,18 @@ def check_for_duplicate_keys(typed: Tables, problems: list[Problem]) -> None:
         for row, values in zip(table.index, table[list(key)].itertuples(index=False, name=None)):
             if sheet in ("periods", "materials", "suppliers", "scenarios", "settings") and values[0] is None:
                 continue
-            values = tuple(v.casefold() if isinstance(v, str) else v for v in values)
-            if values in seen:
+            folded = tuple(v.casefold() if isinstance(v, str) else v for v in values)
+            if folded in seen:
                 shown = ", ".join(f"{k}={'(blank)' if v is None else v}" for k, v in zip(key, values))
                 problems.append(Problem(sheet, row, key[-1] if len(key) == 1 else None,
-                                        f"duplicate of row {seen[values]} ({shown}); keep one of the two rows."))
+                                        f"duplicate of row {seen[folded]} ({shown}); keep one of the two rows."))
             else:
-                seen[values] = row
+                seen[folded] = row
+
+
+def _rows(table: pd.DataFrame) -> Iterable[tuple[int, dict]]:
+    """(spreadsheet row, cells) pairs; unlike iterrows, blank cells stay None."""
+    return zip(table.index, table.to_dict("records"))
 
 
 def _names(typed: Tables, sheet: str, column: str) -> set[str]:
@@ -329,7 +334,7 @@ def check_for_offer_terms(typed: Tables, problems: list[Problem]) -> None:
     offers = typed["offers"]
     kinds = _kind_of(typed)
     stockpile_blank_rows = set()
-    for row, o in offers.iterrows():
+    for row, o in _rows(offers):
         kind = kinds.get(o["supplier"])
         if kind is None:
             continue
@@ -359,7 +364,7 @@ def check_for_offer_terms(typed: Tables, problems: list[Problem]) -> None:
             problems.append(Problem("offers", row, "min_quantity",
                                     f"min_quantity {describe(o['min_quantity'])} is above capacity "
                                     f"{describe(o['capacity'])}; lower it or raise the capacity."))
-    for row, o in offers.iterrows():
+    for row, o in _rows(offers):
         if (kinds.get(o["supplier"]) == "stockpile" and o["period"] is not None
                 and (o["supplier"], o["material"]) not in stockpile_blank_rows):
             problems.append(Problem("offers", row, "period",
@@ -379,7 +384,7 @@ def check_for_probabilities(typed: Tables, problems: list[Problem]) -> None:
 
 def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None:
     order = {p: i for i, p in enumerate(v for v in typed["periods"]["period"] if v is not None)}
-    for row, d in typed["disruptions"].iterrows():
+    for row, d in _rows(typed["disruptions"]):
         if d["start"] in order and d["end"] in order and order[d["start"]] > order[d["end"]]:
             problems.append(Problem("disruptions", row, "end",
                                     f"end {describe(d['end'])} is before start {describe(d['start'])}; "
@@ -388,7 +393,7 @@ def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None
 
 def check_for_settings(typed: Tables, problems: list[Problem]) -> Settings:
     values: dict[str, object] = {}
-    for row, s in typed["settings"].iterrows():
+    for row, s in _rows(typed["settings"]):
         key, raw = s["key"], s["value"]
         if key is None or raw is None:
             continue

@@ -1,0 +1,419 @@
+"""An independent second formulation of the sourcing LP, for tests only.
+
+This module re-states shared/MODEL.md section 3 as a plain matrix LP in the
+*extensive scenario form*: every recourse variable (spot purchase / stockpile
+draw y, unmet demand u, end inventory I) carries its own copy per scenario,
+and non-anticipativity is imposed by explicit equality constraints between
+the copies of scenarios that cannot yet be told apart. The project's Pyomo
+model instead indexes recourse by scenario-tree node; the two must reach the
+same optimal objective, which is what the tests check.
+
+It deliberately imports nothing of the project's modelling code
+(optimizer.model, optimizer.tree, optimizer.solve, optimizer.results). It only
+reads the fields of a validated `optimizer.data.SourcingData` and solves with
+numpy, scipy.sparse and scipy.optimize.linprog(method="highs").
+
+    from reference_lp import reference_objective
+    assert reference_objective(data) == pytest.approx(result.objective)
+
+`reference_objective(data)` returns the optimal objective (expected cost +
+cvar_weight * CVaR), or None when linprog proves the LP infeasible.
+`reference_solution(data)` returns the same number plus the first-stage plan
+and the per-scenario costs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+#: Two scenarios "agree" on an availability or price multiplier within this tolerance.
+AGREE_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------- small helpers
+
+def _blank(value) -> bool:
+    """A filter cell that means "any" (None, or NaN if pandas slipped one in)."""
+    if value is None:
+        return True
+    try:
+        return bool(isinstance(value, float) and math.isnan(value))
+    except TypeError:
+        return False
+
+
+def _country(suppliers, supplier, stage):
+    """The supplier's country at a stage, or None when the stage does not apply."""
+    value = suppliers.at[supplier, stage]
+    return None if _blank(value) else value
+
+
+def _passes_through(suppliers, stages, supplier, country, stage) -> bool:
+    """True when the supplier's chain touches `country` at `stage` (any stage when stage is blank)."""
+    looked_at = stages if _blank(stage) else [stage]
+    return any(_country(suppliers, supplier, s) == country for s in looked_at)
+
+
+class _Rows:
+    """Collects sparse constraint rows as COO triplets plus right-hand sides."""
+
+    def __init__(self):
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
+        self.rhs: list[float] = []
+
+    def add(self, coefs: dict[int, float], rhs: float) -> None:
+        """Append one row sum_j coefs[j] * v_j (<= or ==) rhs; zero coefficients are dropped."""
+        i = len(self.rhs)
+        for j, v in coefs.items():
+            if v != 0.0:
+                self.rows.append(i)
+                self.cols.append(j)
+                self.vals.append(float(v))
+        self.rhs.append(float(rhs))
+
+    def matrix(self, n_vars: int):
+        """(A, b) with A as CSR, or (None, None) when there is no row (linprog's convention)."""
+        if not self.rhs:
+            return None, None
+        a = sp.coo_matrix((self.vals, (self.rows, self.cols)), shape=(len(self.rhs), n_vars)).tocsr()
+        return a, np.asarray(self.rhs, dtype=float)
+
+
+# --------------------------------------------------------------------------- scenario data
+
+def _scenario_factors(data, offer_keys, period_pos):
+    """Availability a[k, w] and price multiplier g[k, w] for every offer row k and scenario w.
+
+    A disruption row applies to an offer (supplier, material, period) when every non-blank
+    filter matches: supplier, material; country with stage = the supplier's country at that
+    stage; country without stage = its country at any stage; stage without country = the
+    supplier has a country at that stage; start <= period <= end. Factors of all matching
+    rows multiply (default 1).
+    """
+    scenarios = list(data.scenarios.index)
+    w_pos = {w: i for i, w in enumerate(scenarios)}
+    a = np.ones((len(offer_keys), len(scenarios)))
+    g = np.ones((len(offer_keys), len(scenarios)))
+    suppliers, stages = data.suppliers, data.stages
+    for d in data.disruptions.itertuples(index=False):
+        w = w_pos[d.scenario]
+        lo = period_pos[d.start] if not _blank(d.start) else 0
+        hi = period_pos[d.end] if not _blank(d.end) else len(period_pos) - 1
+        for k, (s, m, t) in enumerate(offer_keys):
+            if not _blank(d.supplier) and d.supplier != s:
+                continue
+            if not _blank(d.material) and d.material != m:
+                continue
+            if not lo <= period_pos[t] <= hi:
+                continue
+            if not _blank(d.country):
+                if not _passes_through(suppliers, stages, s, d.country, d.stage):
+                    continue
+            elif not _blank(d.stage):
+                if _country(suppliers, s, d.stage) is None:
+                    continue
+            a[k, w] *= float(d.availability)
+            g[k, w] *= float(d.price_multiplier)
+    return a, g
+
+
+def _nonanticipative_groups(a, g, offer_period, n_periods):
+    """For each period index t, a list mapping scenario w -> the first scenario of its group.
+
+    Scenarios w and w' share a group through t when every offer row in periods 0..t has the
+    same availability and price multiplier in both (within AGREE_TOL).
+    """
+    n_w = a.shape[1]
+    leaders = []
+    for t in range(n_periods):
+        seen = np.asarray(offer_period) <= t if len(offer_period) else np.zeros(0, dtype=bool)
+        a_t, g_t = a[seen], g[seen]
+        leader = list(range(n_w))
+        for w in range(n_w):
+            for v in range(w):
+                if leader[v] != v:
+                    continue  # compare only with group leaders
+                if (np.all(np.abs(a_t[:, w] - a_t[:, v]) <= AGREE_TOL)
+                        and np.all(np.abs(g_t[:, w] - g_t[:, v]) <= AGREE_TOL)):
+                    leader[w] = v
+                    break
+        leaders.append(leader)
+    return leaders
+
+
+# --------------------------------------------------------------------------- the LP
+
+def _build(data):
+    """Assemble c, A_ub, b_ub, A_eq, b_eq, bounds and an index of the variables."""
+    periods = list(data.periods)
+    period_pos = {p: i for i, p in enumerate(periods)}
+    n_t = len(periods)
+    materials = list(data.materials.index)
+    scenarios = list(data.scenarios.index)
+    n_w = len(scenarios)
+    prob = data.scenarios["probability"].astype(float).to_numpy()
+    settings = data.settings
+
+    demand = {(m, t): float(q) for (m, t), q in data.demand["quantity"].items()}
+    total_demand = {m: sum(demand.get((m, t), 0.0) for t in periods) for m in materials}
+
+    offers = data.offers
+    offer_keys = [tuple(k) for k in offers.index]
+    kinds = [str(k) for k in offers["kind"]]
+    price = offers["price"].astype(float).to_numpy()
+    cap = offers["capacity"].astype(float).to_numpy()
+    low = offers["min_quantity"].astype(float).fillna(0.0).to_numpy()
+    offer_period = [period_pos[t] for (_, _, t) in offer_keys]
+    a, g = _scenario_factors(data, offer_keys, period_pos)
+
+    # ---- variable layout ------------------------------------------------------------
+    n_vars = 0
+    bounds: list[tuple[float | None, float | None]] = []
+
+    def new_var(lb, ub):
+        nonlocal n_vars
+        bounds.append((lb, None if ub is None or math.isinf(ub) else ub))
+        n_vars += 1
+        return n_vars - 1
+
+    # First stage: contract quantity x[k] per contract offer row, l <= x <= q.
+    x = {}
+    for k, kind in enumerate(kinds):
+        if kind == "contract":
+            x[k] = new_var(low[k], cap[k])
+    # First stage: reservation r[(supplier, material)], 0 <= r <= R.
+    r = {}
+    fee = {}
+    for (s, m), row in data.stockpiles.iterrows():
+        r[(s, m)] = new_var(0.0, float(row["reserve_limit"]))
+        fee[(s, m)] = float(row["reservation_fee"]) if not _blank(row["reservation_fee"]) else 0.0
+    for k, kind in enumerate(kinds):
+        if kind == "stockpile" and offer_keys[k][:2] not in r:
+            raise ValueError(f"stockpile offer {offer_keys[k]} has no reserve_limit row")
+    # Recourse per scenario: y[k, w] for spot/stockpile rows, 0 <= y <= a q (no bound when q is inf).
+    y = {}
+    for k, kind in enumerate(kinds):
+        if kind in ("spot", "stockpile"):
+            for w in range(n_w):
+                ub = 0.0 if a[k, w] == 0.0 else a[k, w] * cap[k]
+                y[k, w] = new_var(0.0, ub)
+    # Recourse per scenario: unmet demand u and end inventory I, both >= 0.
+    u, inv = {}, {}
+    for m in materials:
+        for ti in range(n_t):
+            for w in range(n_w):
+                u[m, ti, w] = new_var(0.0, None)
+                inv[m, ti, w] = new_var(0.0, None)
+    uses_cvar = settings.cvar_weight > 0 or settings.cvar_max is not None
+    eta = z = None
+    if uses_cvar:
+        eta = new_var(None, None)
+        z = [new_var(0.0, None) for _ in range(n_w)]
+
+    # ---- scenario costs (linear expressions) ----------------------------------------
+    cost = [defaultdict(float) for _ in range(n_w)]
+    for w in range(n_w):
+        for k, j in x.items():  # contracts are paid for what is delivered
+            cost[w][j] += price[k] * g[k, w] * a[k, w]
+        for key, j in r.items():  # fees paid in every scenario
+            cost[w][j] += fee[key]
+        for (k, ww), j in y.items():
+            if ww == w:
+                cost[w][j] += price[k] * g[k, w]
+        for m in materials:
+            h = float(data.materials.at[m, "holding_cost"])
+            pen = float(data.materials.at[m, "shortage_penalty"])
+            for ti in range(n_t):
+                cost[w][inv[m, ti, w]] += h
+                cost[w][u[m, ti, w]] += pen
+
+    def inflow(k, w):
+        """Inflow of offer row k in scenario w as {var: coef}: a x for contracts, y otherwise."""
+        if kinds[k] == "contract":
+            return {x[k]: a[k, w]}
+        if (k, w) in y:
+            return {y[k, w]: 1.0}
+        return {}
+
+    ub_rows, eq_rows = _Rows(), _Rows()
+
+    # ---- balance: I[t-1] + inflows + u - I[t] = D[t], I[-1] = I0 --------------------
+    offers_of = defaultdict(list)  # (material, period index) -> offer rows
+    for k, (s, m, t) in enumerate(offer_keys):
+        offers_of[m, period_pos[t]].append(k)
+    for m in materials:
+        i0 = float(data.materials.at[m, "initial_inventory"])
+        for w in range(n_w):
+            for ti, t in enumerate(periods):
+                row = defaultdict(float)
+                for k in offers_of[m, ti]:
+                    for j, v in inflow(k, w).items():
+                        row[j] += v
+                row[u[m, ti, w]] += 1.0
+                row[inv[m, ti, w]] -= 1.0
+                rhs = demand.get((m, t), 0.0)
+                if ti == 0:
+                    rhs -= i0
+                else:
+                    row[inv[m, ti - 1, w]] += 1.0
+                eq_rows.add(row, rhs)
+
+    # ---- stockpile draws within the reservation: sum_t y[k, w] <= r ------------------
+    for key, jr in r.items():
+        rows_k = [k for k, ok in enumerate(offer_keys) if kinds[k] == "stockpile" and ok[:2] == key]
+        for w in range(n_w):
+            row = defaultdict(float)
+            for k in rows_k:
+                row[y[k, w]] += 1.0
+            row[jr] -= 1.0
+            ub_rows.add(row, 0.0)
+
+    # ---- origin caps ------------------------------------------------------------------
+    for c in data.origin_caps.itertuples(index=False):
+        share = float(c.max_share)
+        covered = materials if _blank(c.material) else [c.material]
+        passing = [k for k, (s, _, _) in enumerate(offer_keys)
+                   if _passes_through(data.suppliers, data.stages, s, c.country, c.stage)]
+        for m in covered:
+            mine = [k for k in passing if offer_keys[k][1] == m]
+            for w in range(n_w):
+                if bool(c.per_period):
+                    for ti, t in enumerate(periods):
+                        row = defaultdict(float)
+                        for k in mine:
+                            if offer_period[k] == ti:
+                                for j, v in inflow(k, w).items():
+                                    row[j] += v
+                        ub_rows.add(row, share * demand.get((m, t), 0.0))
+                else:
+                    row = defaultdict(float)
+                    for k in mine:
+                        for j, v in inflow(k, w).items():
+                            row[j] += v
+                    ub_rows.add(row, share * total_demand[m])
+
+    # ---- fill-rate floors: sum_t u <= (1 - beta) sum_t D -------------------------------
+    floors = data.fill_floors["min_fill_rate"] if len(data.fill_floors) else {}
+    for (m, scen), beta in (floors.items() if len(data.fill_floors) else []):
+        if _blank(beta) or float(beta) <= 0 or total_demand.get(m, 0.0) <= 0:
+            continue
+        w = scenarios.index(scen)
+        ub_rows.add({u[m, ti, w]: 1.0 for ti in range(n_t)}, (1.0 - float(beta)) * total_demand[m])
+
+    # ---- supplier caps: sum_t inflow of the supplier's offers of m <= share * sum_t D ----
+    for c in data.supplier_caps.itertuples(index=False):
+        covered = materials if _blank(c.material) else [c.material]
+        for m in covered:
+            mine = [k for k, (s, mm, _) in enumerate(offer_keys) if s == c.supplier and mm == m]
+            for w in range(n_w):
+                row = defaultdict(float)
+                for k in mine:
+                    for j, v in inflow(k, w).items():
+                        row[j] += v
+                ub_rows.add(row, float(c.max_share) * total_demand[m])
+
+    # ---- expected cost, budget, CVaR, objective -----------------------------------------
+    expected = defaultdict(float)
+    for w in range(n_w):
+        for j, v in cost[w].items():
+            expected[j] += prob[w] * v
+    if settings.budget is not None:
+        ub_rows.add(expected, float(settings.budget))
+
+    objective = np.zeros(n_vars)
+    for j, v in expected.items():
+        objective[j] += v
+    if uses_cvar:
+        beta = float(settings.cvar_level)
+        cvar = {eta: 1.0}
+        for w in range(n_w):
+            cvar[z[w]] = prob[w] / (1.0 - beta)
+            row = dict(cost[w])  # cost_w - eta - z_w <= 0
+            row[eta] = row.get(eta, 0.0) - 1.0
+            row[z[w]] = row.get(z[w], 0.0) - 1.0
+            ub_rows.add(row, 0.0)
+        for j, v in cvar.items():
+            objective[j] += float(settings.cvar_weight) * v
+        if settings.cvar_max is not None:
+            ub_rows.add(cvar, float(settings.cvar_max))
+
+    # ---- non-anticipativity: copies of scenarios alike through t are equal ------------
+    leaders = _nonanticipative_groups(a, g, offer_period, n_t)
+    for ti in range(n_t):
+        for w, lead in enumerate(leaders[ti]):
+            if lead == w:
+                continue
+            for k in offers_of_period(offer_keys, offer_period, ti):
+                if (k, w) in y:
+                    eq_rows.add({y[k, w]: 1.0, y[k, lead]: -1.0}, 0.0)
+            for m in materials:
+                eq_rows.add({u[m, ti, w]: 1.0, u[m, ti, lead]: -1.0}, 0.0)
+                eq_rows.add({inv[m, ti, w]: 1.0, inv[m, ti, lead]: -1.0}, 0.0)
+
+    a_ub, b_ub = ub_rows.matrix(n_vars)
+    a_eq, b_eq = eq_rows.matrix(n_vars)
+    index = {"x": x, "r": r, "y": y, "u": u, "I": inv, "eta": eta, "z": z, "cost": cost,
+             "offer_keys": offer_keys, "scenarios": scenarios, "periods": periods, "prob": prob,
+             "uses_cvar": uses_cvar}
+    return objective, a_ub, b_ub, a_eq, b_eq, bounds, index
+
+
+def offers_of_period(offer_keys, offer_period, ti):
+    """Offer rows in period index ti."""
+    return [k for k in range(len(offer_keys)) if offer_period[k] == ti]
+
+
+def _solve(data):
+    c, a_ub, b_ub, a_eq, b_eq, bounds, index = _build(data)
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if res.status == 2:
+        return None, index
+    if res.status != 0:
+        raise RuntimeError(f"linprog did not prove an optimum (status {res.status}): {res.message}")
+    return res, index
+
+
+# --------------------------------------------------------------------------- public API
+
+def reference_objective(data) -> float | None:
+    """Optimal objective (expected cost + cvar_weight * CVaR), or None if the LP is infeasible."""
+    res, _ = _solve(data)
+    return None if res is None else float(res.fun)
+
+
+def reference_solution(data) -> dict | None:
+    """The optimum with its first-stage plan and per-scenario costs, or None if infeasible.
+
+    Keys: objective; expected_cost; cvar (None when CVaR is not in the model);
+    contracts {(supplier, material, period): x}; reservations {(supplier, material): r};
+    scenario_cost {scenario: cost_w}.
+    """
+    res, ix = _solve(data)
+    if res is None:
+        return None
+    v = res.x
+    keys = ix["offer_keys"]
+    scenario_cost = {
+        w: float(sum(coef * v[j] for j, coef in ix["cost"][i].items()))
+        for i, w in enumerate(ix["scenarios"])
+    }
+    expected = float(sum(p * scenario_cost[w] for p, w in zip(ix["prob"], ix["scenarios"])))
+    cvar = None
+    if ix["uses_cvar"]:
+        beta = float(data.settings.cvar_level)
+        cvar = float(v[ix["eta"]] + sum(p * v[j] for p, j in zip(ix["prob"], ix["z"])) / (1.0 - beta))
+    return {
+        "objective": float(res.fun),
+        "expected_cost": expected,
+        "cvar": cvar,
+        "contracts": {keys[k]: float(v[j]) for k, j in ix["x"].items()},
+        "reservations": {key: float(v[j]) for key, j in ix["r"].items()},
+        "scenario_cost": scenario_cost,
+    }
