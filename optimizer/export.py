@@ -19,6 +19,8 @@ WRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_i
 
 SHARE_WORDS = ("share", "fill_rate", "availability", "probability")
 
+SUMMARY_WIDTHS = {0: 40, 1: 24, 2: 20}
+
 RESULT_SHEETS = {
     "plan": "Plan",
     "scenario_costs": "Scenarios",
@@ -43,23 +45,25 @@ class Workbook:
             "integer": book.add_format({"num_format": "#,##0"}),
             "title": book.add_format({"bold": True, "font_size": 14}),
             "bold": book.add_format({"bold": True}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         }
 
-    def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, note: str | None = None) -> None:
-        """One table on its own sheet (or below a note), formatted by what its columns hold."""
+    def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None) -> None:
+        """A table on its own sheet (or, with a title, further down a sheet), formatted by its columns."""
         frame = frame.reset_index(drop=True)
-        if note:
-            start_row = max(start_row, 2)
+        if title:
+            self.writer.sheets[name].write(start_row, 0, title, self.formats["bold"])
+            start_row += 1
         frame.to_excel(self.writer, sheet_name=name, index=False, startrow=start_row)
         sheet = self.writer.sheets[name]
-        if note:
-            sheet.write(0, 0, note, self.formats["bold"])
-        sheet.freeze_panes(start_row + 1, 0)
-        if len(frame.columns):
-            sheet.autofilter(start_row, 0, start_row + len(frame), len(frame.columns) - 1)
+        if not title:
+            sheet.freeze_panes(start_row + 1, 0)
+            if len(frame.columns):
+                sheet.autofilter(start_row, 0, start_row + len(frame), len(frame.columns) - 1)
         for j, column in enumerate(frame.columns):
-            sheet.set_column(j, j, _width(frame[column], column), self._format_of(frame[column], column))
+            width = _width(frame[column], column)
+            if title:  # the columns are shared with the key-value rows above
+                width = max(width, SUMMARY_WIDTHS.get(j, 12))
+            sheet.set_column(j, j, width, self._format_of(frame[column], column))
 
     def _format_of(self, values: pd.Series, column: str):
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -83,12 +87,11 @@ class Workbook:
                 fmt = self.formats["share"] if unit.startswith("share") else self.formats["number"]
                 sheet.write_number(i, 1, float(value), fmt)
             else:
-                sheet.write_string(i, 1, "" if value is None else str(value), self.formats["wrap"])
+                sheet.write_string(i, 1, "" if value is None else str(value))
             sheet.write_string(i, 2, unit)
-        sheet.set_column(0, 0, 30)
-        sheet.set_column(1, 1, 22)
-        sheet.set_column(2, 2, 20)
-        return sheet
+        for j, width in SUMMARY_WIDTHS.items():
+            sheet.set_column(j, j, width)
+        return len(rows) + 2
 
     def close(self) -> None:
         self.writer.close()
@@ -125,8 +128,11 @@ def write_plan(result, path: str | Path) -> Path:
         rows: list[tuple[str, object, str]] = [("Status", result.status, ""), ("Message", result.message, "")]
         rows += [(r.label, r.value, r.unit) for r in result.summary.itertuples(index=False)
                  if r.metric != "status"]
-        book.key_values("Summary", "Rare-earth sourcing plan", rows)
+        rows.append(("Input", data.source, ""))
+        end = book.key_values("Summary", "Rare-earth sourcing plan", rows)
         if result.optimal:
+            book.table("Summary", plan_by_supplier(result), start_row=end + 1,
+                       title="Plan by supplier and material (all periods)")
             for attribute, sheet in RESULT_SHEETS.items():
                 book.table(sheet, getattr(result, attribute))
         elif not result.explanation.empty:
@@ -136,6 +142,16 @@ def write_plan(result, path: str | Path) -> Path:
         book.close()
 
     return atomic_write(path, write)
+
+
+def plan_by_supplier(result) -> pd.DataFrame:
+    """The first-stage plan summed over periods: what to sign and reserve, with whom."""
+    plan = result.plan
+    cost = [c for c in plan.columns if c.startswith("expected_cost_")][0]
+    grouped = (plan.groupby(["decision", "supplier", "material", "unit"], sort=False)
+               [["quantity", "expected_delivered", cost]].sum(min_count=1).reset_index())
+    return grouped[grouped["quantity"] > 0][["decision", "supplier", "material", "quantity", "unit",
+                                             "expected_delivered", cost]]
 
 
 def write_tables(tables: Tables, path: str | Path) -> Path:

@@ -199,6 +199,7 @@ def _build(data):
             raise ValueError(f"stockpile offer {offer_keys[k]} has no reserve_limit row")
     # Recourse per scenario: y[k, w] for spot/stockpile rows, 0 <= y <= a q (no bound when q is inf).
     y = {}
+    y_rows = [k for k, kind in enumerate(kinds) if kind in ("spot", "stockpile")]
     for k, kind in enumerate(kinds):
         if kind in ("spot", "stockpile"):
             for w in range(n_w):
@@ -224,9 +225,8 @@ def _build(data):
             cost[w][j] += price[k] * g[k, w] * a[k, w]
         for key, j in r.items():  # fees paid in every scenario
             cost[w][j] += fee[key]
-        for (k, ww), j in y.items():
-            if ww == w:
-                cost[w][j] += price[k] * g[k, w]
+        for k in y_rows:
+            cost[w][y[k, w]] += price[k] * g[k, w]
         for m in materials:
             h = float(data.materials.at[m, "holding_cost"])
             pen = float(data.materials.at[m, "shortage_penalty"])
@@ -300,8 +300,8 @@ def _build(data):
                     ub_rows.add(row, share * total_demand[m])
 
     # ---- fill-rate floors: sum_t u <= (1 - beta) sum_t D -------------------------------
-    floors = data.fill_floors["min_fill_rate"] if len(data.fill_floors) else {}
-    for (m, scen), beta in (floors.items() if len(data.fill_floors) else []):
+    floors = data.fill_floors["min_fill_rate"].items() if len(data.fill_floors) else []
+    for (m, scen), beta in floors:
         if _blank(beta) or float(beta) <= 0 or total_demand.get(m, 0.0) <= 0:
             continue
         w = scenarios.index(scen)
@@ -346,11 +346,12 @@ def _build(data):
 
     # ---- non-anticipativity: copies of scenarios alike through t are equal ------------
     leaders = _nonanticipative_groups(a, g, offer_period, n_t)
+    rows_in_period = [[k for k in range(len(offer_keys)) if offer_period[k] == ti] for ti in range(n_t)]
     for ti in range(n_t):
         for w, lead in enumerate(leaders[ti]):
             if lead == w:
                 continue
-            for k in offers_of_period(offer_keys, offer_period, ti):
+            for k in rows_in_period[ti]:
                 if (k, w) in y:
                     eq_rows.add({y[k, w]: 1.0, y[k, lead]: -1.0}, 0.0)
             for m in materials:
@@ -363,11 +364,6 @@ def _build(data):
              "offer_keys": offer_keys, "scenarios": scenarios, "periods": periods, "prob": prob,
              "uses_cvar": uses_cvar}
     return objective, a_ub, b_ub, a_eq, b_eq, bounds, index
-
-
-def offers_of_period(offer_keys, offer_period, ti):
-    """Offer rows in period index ti."""
-    return [k for k in range(len(offer_keys)) if offer_period[k] == ti]
 
 
 def _solve(data):

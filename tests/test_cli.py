@@ -1,0 +1,146 @@
+"""The command line as a user sees it: exact text and exit codes; the plan workbook read back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import make, supplier
+from optimizer.cli import main
+
+#: The stockpile-under-cap instance of test_hand_solved: expected cost 1460 worked out on paper.
+VAULT = make(
+    suppliers=[supplier("China refiners", "contract", "China"),
+               supplier("Project Vault", "stockpile", "United States"),
+               supplier("Lynas", "contract", "Malaysia")],
+    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+            {"supplier": "Project Vault", "material": "Dy", "price": 15, "reserve_limit": 100,
+             "reservation_fee": 2},
+            {"supplier": "Lynas", "material": "Dy", "price": 30}],
+    scenarios=[{"scenario": "calm", "probability": 0.8}, {"scenario": "ban", "probability": 0.2}],
+    disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
+    origin_caps=[{"country": "China", "max_share": 0.6}],
+)
+
+
+def write_csv(frames: dict, folder: Path) -> Path:
+    folder.mkdir()
+    for sheet, rows in frames.items():
+        pd.DataFrame(rows).to_csv(folder / f"{sheet}.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def vault(tmp_path) -> Path:
+    return write_csv(VAULT, tmp_path / "vault")
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_solve_prints_the_headline_and_writes_the_plan(capsys, vault, tmp_path):
+    plan = tmp_path / "plan.xlsx"
+    code, out, err = run(capsys, "solve", str(vault), "-o", str(plan))
+    assert code == 0
+    assert err == ""
+    # Calm costs 600 + 600 + 200 in fees, ban 1500 + 200: CVaR 95% and the worst case are ban's 1,700.
+    assert out.splitlines() == [
+        f"Optimal plan for {vault}",
+        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━┓",
+        "┃ figure                                ┃  value ┃ unit            ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━┩",
+        "│ Objective (expected cost + risk term) │  1,460 │ USD             │",
+        "│ Expected cost                         │  1,460 │ USD             │",
+        "│ CVaR 95% (mean of the worst 5%)       │  1,700 │ USD             │",
+        "│ Worst-scenario cost                   │  1,700 │ USD             │",
+        "│ Expected China share                  │  48.0% │ share of demand │",
+        "│ Lowest fill rate                      │ 100.0% │ share of demand │",
+        "└───────────────────────────────────────┴────────┴─────────────────┘",
+        f"Plan written to {plan}",
+    ]
+    book = pd.read_excel(plan, sheet_name=None, engine="openpyxl")
+    assert list(book)[:9] == ["Summary", "Plan", "Scenarios", "Flows", "Balance", "Fill rates", "Origin shares",
+                              "Dependency", "Shadow prices"]
+    assert list(book)[-1] == "Run info"
+    contracts = book["Plan"].set_index(["decision", "supplier"])["quantity"]
+    assert contracts[("contract", "China refiners")] == pytest.approx(60)
+    assert contracts[("stockpile reservation", "Project Vault")] == pytest.approx(100)
+    balance = book["Balance"]
+    gap = (balance["opening_inventory"] + balance["delivered"] + balance["unmet_demand"]
+           - balance["demand"] - balance["closing_inventory"])
+    assert gap.abs().max() < 1e-7
+    delivered = book["Flows"].groupby(["scenario", "period"])["quantity"].sum()
+    assert balance.set_index(["scenario", "period"])["delivered"].to_dict() == pytest.approx(delivered.to_dict())
+
+
+def test_json_output(capsys, vault, tmp_path):
+    import json
+
+    code, out, _ = run(capsys, "solve", str(vault), "-o", str(tmp_path / "p.xlsx"), "--json")
+    payload = json.loads(out)
+    assert code == 0
+    assert payload["status"] == "optimal"
+    assert payload["summary"]["expected_cost"] == pytest.approx(1460)
+
+
+def test_bad_input_is_one_error_and_exit_2(capsys, tmp_path):
+    frames = dict(VAULT, demand=[{"material": "Dy", "period": "t1", "quantity": "lots"}])
+    folder = write_csv(frames, tmp_path / "bad")
+    code, out, err = run(capsys, "solve", str(folder), "-o", str(tmp_path / "p.xlsx"))
+    assert code == 2
+    assert out == ""
+    assert err == ("Error: The input has a problem: sheet 'demand', row 2, column 'quantity': 'lots' is not a "
+                   "number; enter a number such as 120.\n")
+    assert not (tmp_path / "p.xlsx").exists()
+
+
+def test_missing_instance_is_exit_2(capsys, tmp_path):
+    code, out, err = run(capsys, "solve", str(tmp_path / "nowhere.xlsx"))
+    assert code == 2
+    assert err == f"Error: The input has a problem: '{tmp_path / 'nowhere.xlsx'}' does not exist.\n"
+
+
+def test_infeasible_policy_is_exit_3(capsys, tmp_path):
+    frames = dict(VAULT, origin_caps=[{"country": "China", "max_share": 0.6}],
+                  service_levels=[{"min_fill_rate": 1}],
+                  offers=[{"supplier": "China refiners", "material": "Dy", "price": 10}])
+    folder = write_csv(frames, tmp_path / "tight")
+    plan = tmp_path / "p.xlsx"
+    code, out, err = run(capsys, "solve", str(folder), "-o", str(plan))
+    assert code == 3
+    assert out.splitlines()[0] == "No plan: No plan meets every rule: the policy is infeasible for this data."
+    assert pd.read_excel(plan, sheet_name="Summary", header=None, engine="openpyxl").iloc[2, 1] == "infeasible"
+
+
+def test_usage_error_is_exit_2(capsys):
+    code, _, err = run(capsys, "solve", "--no-such-option")
+    assert code == 2
+    assert "No such option: --no-such-option" in err
+
+
+def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
+    import optimizer as so
+    from optimizer.catalog import bundled_instance
+
+    book = tmp_path / "template.xlsx"
+    code, out, _ = run(capsys, "template", str(book))
+    assert (code, out) == (0, f"Template written to {book}\n")
+    from_book = so.read_instance(book)
+    from_csv = so.read_instance(bundled_instance())
+    pd.testing.assert_frame_equal(from_book.offers, from_csv.offers)
+    pd.testing.assert_frame_equal(from_book.demand, from_csv.demand)
+    assert from_book.settings == from_csv.settings
+
+
+def test_python_dash_m_runs_the_same_cli(vault, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(vault), "-o", str(tmp_path / "p.xlsx")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Plan written to" in done.stdout
