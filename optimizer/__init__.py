@@ -11,6 +11,7 @@ from __future__ import annotations
 from .api import from_frames, read_instance
 from .data import Settings, SourcingData
 from .errors import InputError, Problem
+from .export import write_plan
 from .solve import solve
 
-__all__ = ["InputError", "Problem", "Settings", "from_frames", "SourcingData", "read_instance", "solve"]
+__all__ = ["InputError", "Problem", "Settings", "from_frames", "SourcingData", "read_instance", "solve", "write_plan"]
