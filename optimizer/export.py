@@ -163,3 +163,80 @@ def write_tables(tables: Tables, path: str | Path) -> Path:
         book.close()
 
     return atomic_write(path, write)
+
+
+def _scatter(book: Workbook, sheet_name: str, title: str, x_title: str, y_title: str):
+    chart = book.writer.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    chart.set_title({"name": title})
+    chart.set_x_axis({"name": x_title, "num_format": "0%", "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"name": y_title, "num_format": "#,##0"})
+    chart.set_size({"width": 760, "height": 420})
+    return chart
+
+
+def write_frontier(frontier, path: str | Path) -> Path:
+    """The de-risking curve: table and a native scatter chart (current cap and tightest cap marked)."""
+    table = frontier.table
+    currency = frontier.currency
+
+    def write(temporary: Path) -> None:
+        book = Workbook(temporary)
+        book.table("Frontier", table)
+        sheet_name = "Frontier"
+        columns = list(table.columns)
+        x_col = columns.index("max_share")
+        y_col = columns.index("objective")
+        e_col = columns.index(f"expected_cost_{currency}")
+        feasible = [i for i, s in enumerate(table["status"]) if s == "optimal"]
+        note = (f"No plan below {frontier.tightest:.1%}" if frontier.tightest else "")
+        chart = _scatter(book, sheet_name, f"Cost of de-risking: {frontier.cap}. {note}".strip(),
+                         f"{frontier.cap}: most allowed share of demand", currency)
+        if feasible:
+            first, last = feasible[0] + 1, feasible[-1] + 1  # rows are sorted by share, feasible ones first
+            chart.add_series({"name": "objective", "categories": [sheet_name, first, x_col, last, x_col],
+                              "values": [sheet_name, first, y_col, last, y_col], "marker": {"type": "circle"}})
+            chart.add_series({"name": "expected cost", "categories": [sheet_name, first, x_col, last, x_col],
+                              "values": [sheet_name, first, e_col, last, e_col],
+                              "marker": {"type": "diamond"}, "line": {"dash_type": "dash"}})
+        for label, marker, color in (("current", "diamond", "red"), ("tightest feasible", "triangle", "black")):
+            rows = [i for i, p in enumerate(table["point"]) if label in p and table["status"].iloc[i] == "optimal"]
+            if rows:
+                r = rows[0] + 1
+                chart.add_series({"name": f"{label} cap", "categories": [sheet_name, r, x_col, r, x_col],
+                                  "values": [sheet_name, r, y_col, r, y_col], "line": {"none": True},
+                                  "marker": {"type": marker, "size": 11, "fill": {"color": color},
+                                             "border": {"color": color}}})
+        chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
+                          "min": 0, "max": max(1.0, float(table["max_share"].max()))})
+        book.writer.sheets[sheet_name].insert_chart(len(table) + 3, 0, chart)
+        book.close()
+
+    return atomic_write(path, write)
+
+
+def write_comparison(comparison, path: str | Path) -> Path:
+    """Cases side by side, how the plan moves between suppliers, and a cost-against-share chart."""
+    summary = comparison.summary
+    currency = comparison.currency
+
+    def write(temporary: Path) -> None:
+        book = Workbook(temporary)
+        book.table("Comparison", summary)
+        book.table("Moves", comparison.moves)
+        share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
+        cost = f"expected_cost_{currency}"
+        if share is not None and cost in summary.columns:
+            columns = list(summary.columns)
+            chart = _scatter(book, "Comparison", "What-if cases: expected cost against dependency",
+                             share.replace("_", " "), currency)
+            for i, row in enumerate(summary.itertuples(index=False), start=1):
+                if row.status != "optimal":
+                    continue
+                chart.add_series({"name": ["Comparison", i, 0],
+                                  "categories": ["Comparison", i, columns.index(share), i, columns.index(share)],
+                                  "values": ["Comparison", i, columns.index(cost), i, columns.index(cost)],
+                                  "marker": {"type": "circle", "size": 9}})
+            book.writer.sheets["Comparison"].insert_chart(len(summary) + 3, 0, chart)
+        book.close()
+
+    return atomic_write(path, write)

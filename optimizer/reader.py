@@ -129,8 +129,10 @@ def tables_from_frames(frames: dict[str, pd.DataFrame | list[dict]]) -> Tables:
     tables: Tables = {}
     for name, frame in frames.items():
         frame = pd.DataFrame(frame)
-        rows = [list(frame.columns)] + frame.astype(object).values.tolist()
         key = name.strip().lower()
+        if frame.empty and not len(frame.columns) and key in SHEETS:  # [] = a sheet with no rows
+            frame = pd.DataFrame(columns=[c.name for c in SHEETS[key]])
+        rows = [list(frame.columns)] + frame.astype(object).values.tolist()
         if key not in SHEETS:
             warnings.warn(f"sheet '{name}' is not part of the schema and is ignored", stacklevel=2)
             continue

@@ -113,6 +113,12 @@ def _value(component) -> float:
     return float(pyo.value(component))
 
 
+def decision_value(var) -> float:
+    """A first-stage value; a decision that touches no rule or cost (nothing is ever delivered)
+    gets no value from the solver and is reported at its lower bound."""
+    return float(var.value) if var.value is not None else float(var.lb or 0.0)
+
+
 def _scenario_map(built: Built) -> pd.DataFrame:
     return built.tree.scenario_nodes()
 
@@ -135,7 +141,7 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
     contracts["expected_price"] = contracts["expected_share"] * contracts["price"] * contracts["price_multiplier"]
     expect = contracts.groupby(["supplier", "material", "period"])[["expected_share", "expected_price"]].sum()
     for (s, mat, t) in model.CONTRACT_OFFERS:
-        x = _value(model.contract_quantity[s, mat, t])
+        x = decision_value(model.contract_quantity[s, mat, t])
         offer = data.offers.loc[(s, mat, t)]
         share, price_weight = expect.loc[(s, mat, t)]
         rows.append({
@@ -146,7 +152,7 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
             "expected_delivered": x * share, f"expected_cost_{currency}": x * price_weight,
         })
     for (s, mat) in model.STOCKPILE_OFFERS:
-        r = _value(model.reserved_quantity[s, mat])
+        r = decision_value(model.reserved_quantity[s, mat])
         fee = data.stockpiles.loc[(s, mat), "reservation_fee"]
         rows.append({
             "decision": "stockpile reservation", "supplier": s, "material": mat, "period": None,

@@ -69,6 +69,22 @@ def make_solver(time_limit: float | None = None, options: dict | None = None) ->
     return solver
 
 
+def make_sweep_solver(time_limit: float | None = None, options: dict | None = None) -> Highs:
+    """A persistent solver that only pushes changed mutable Params between solves (and keeps its basis)."""
+    solver = make_solver(time_limit, options)
+    update = solver.update_config
+    update.check_for_new_or_removed_constraints = False
+    update.check_for_new_or_removed_vars = False
+    update.check_for_new_or_removed_params = False
+    update.check_for_new_objective = False
+    update.update_constraints = False
+    update.update_vars = False
+    update.update_named_expressions = False
+    update.update_objective = False
+    update.update_params = True
+    return solver
+
+
 def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
     """Solve; load primal values and duals only when HiGHS proved optimality."""
     started = time.perf_counter()
@@ -103,8 +119,9 @@ class Built:
     model: pyo.ConcreteModel
 
 
-def build(data: SourcingData) -> Built:
-    tree = build_tree(data)
+def build(data: SourcingData, factors=None) -> Built:
+    """The scenario tree and the model; factors replace the disruptions (see tree.build_tree)."""
+    tree = build_tree(data, factors)
     return Built(data, tree, build_model(data, tree))
 
 

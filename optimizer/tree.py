@@ -73,9 +73,12 @@ def offer_factors(data: SourcingData) -> tuple[np.ndarray, np.ndarray]:
     return availability, multiplier
 
 
-def build_tree(data: SourcingData) -> ScenarioTree:
-    """Group scenarios into nodes by the history of offer factors they share."""
-    availability, multiplier = offer_factors(data)
+def build_tree(data: SourcingData, factors: tuple[np.ndarray, np.ndarray] | None = None) -> ScenarioTree:
+    """Group scenarios into nodes by the history of offer factors they share.
+
+    factors: availability and price multiplier (scenarios x offers) to use instead of the disruptions.
+    """
+    availability, multiplier = factors if factors is not None else offer_factors(data)
     offers = data.offers.reset_index()
     scenarios = list(data.scenarios.index)
     probability = data.scenarios["probability"].to_numpy(dtype=float)
@@ -87,9 +90,9 @@ def build_tree(data: SourcingData) -> ScenarioTree:
     node_rows = []
     for t, period in enumerate(data.periods):
         cols = columns_at.get(period, np.array([], dtype=int))
-        # Rounded so that products taken in another order still compare equal.
-        key = np.column_stack([previous, np.round(availability[:, cols], 12),
-                               np.round(multiplier[:, cols], 12)])
+        # Rounded (to 1e-9) so that products taken in another order still compare equal.
+        key = np.column_stack([previous, np.round(availability[:, cols], 9),
+                               np.round(multiplier[:, cols], 9)])
         _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         order = np.argsort(first)  # number nodes in the order of their first scenario

@@ -1,0 +1,139 @@
+"""Solve the base instance and every what-if case, and put them side by side.
+
+Owns the comparison tables; solving is `solve`'s, edits are `whatif`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .data import SourcingData
+from .errors import InputError
+from .results import Result
+from .solve import solve
+from .whatif import Edit, apply_case, case_edits
+
+BASE = "base"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Comparison:
+    """summary: one row per case (base first); moves: expected purchases by material and supplier,
+    base against each case; results: the full Result of every case that could be built."""
+
+    summary: pd.DataFrame
+    moves: pd.DataFrame
+    results: dict[str, Result] = field(repr=False, default_factory=dict)
+    currency: str = "USD"
+
+
+def expected_flows(result: Result) -> pd.DataFrame:
+    """Probability-weighted quantity and cost per material and supplier (contracts, spot and draws)."""
+    currency = result.data.settings.currency
+    flows = result.flows.merge(result.scenario_costs[["scenario", "probability"]], on="scenario")
+    flows["quantity"] *= flows["probability"]
+    flows["cost"] = flows[f"cost_{currency}"] * flows["probability"]
+    grouped = flows.groupby(["material", "supplier"], sort=False)[["quantity", "cost"]].sum()
+    fees = result.plan[result.plan["decision"] == "stockpile reservation"]
+    for row in fees.itertuples():
+        key = (row.material, row.supplier)
+        fee = getattr(row, f"expected_cost_{currency}")
+        if key in grouped.index:
+            grouped.loc[key, "cost"] += fee
+        else:
+            grouped.loc[key, ["quantity", "cost"]] = [0.0, fee]
+    return grouped
+
+
+def case_row(name: str, result: Result) -> dict:
+    """One line of the comparison: expected cost and its parts, risk, dependency, service."""
+    row: dict[str, object] = {"case": name, "status": result.status}
+    if not result.optimal:
+        why = result.message
+        if not result.explanation.empty and "advice" in result.explanation:
+            why = " ".join(result.explanation["advice"].head(3))
+        row["why"] = why
+        return row
+    currency = result.data.settings.currency
+    costs = result.scenario_costs
+    p = costs["probability"].to_numpy()
+    headline = result.headline
+    row["why"] = ""
+    row["objective"] = result.objective
+    row[f"expected_cost_{currency}"] = headline["expected_cost"]
+    for part in ("reservation", "contract", "spot", "stockpile_draw", "holding", "shortage"):
+        row[f"{part}_{currency}"] = float(np.dot(p, costs[f"{part}_{currency}"]))
+    cvar_key = next(k for k in headline if k.startswith("cvar_"))
+    row[f"{cvar_key}_{currency}"] = headline[cvar_key]
+    row[f"worst_scenario_{currency}"] = headline["worst_scenario_cost"]
+    shares = result.origin_shares
+    if not shares.empty:
+        weights = dict(zip(costs["scenario"], p))
+        shares = shares.assign(weight=shares["scenario"].map(weights))
+        for cap, group in shares.groupby("cap", sort=False):
+            supplied = (group["supplied_through"] * group["weight"]).sum()
+            demand = (group["demand"] * group["weight"]).sum()
+            row[f"share {cap}"] = supplied / demand if demand > 0 else 0.0
+    share_key = next(k for k in headline if k.startswith("expected_") and k.endswith("_share"))
+    row[share_key] = headline[share_key]
+    row["lowest_fill_rate"] = headline["lowest_fill_rate"]
+    return row
+
+
+def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
+            progress: Progress | None = None) -> Comparison:
+    """Solve the base and each case (default: the cases sheet); an infeasible or broken case is a row, not an abort."""
+    cases = case_edits(data) if cases is None else cases
+    results: dict[str, Result] = {}
+    rows = []
+    for name, edits in [(BASE, [])] + list(cases.items()):
+        if progress:
+            progress(name)
+        try:
+            case_data = data if not edits else apply_case(data, name, edits)
+        except InputError as error:
+            rows.append({"case": name, "status": "bad case", "why": str(error)})
+            continue
+        result = solve(case_data)
+        results[name] = result
+        rows.append(case_row(name, result))
+    summary = pd.DataFrame(rows)
+    return Comparison(summary=summary, moves=_moves(results), results=results,
+                      currency=data.settings.currency)
+
+
+def _moves(results: dict[str, Result]) -> pd.DataFrame:
+    """How expected purchases move between suppliers, by material, against the base."""
+    columns = ["case", "material", "supplier", "base_quantity", "case_quantity", "change_quantity",
+               "base_cost", "case_cost", "change_cost"]
+    base = results.get(BASE)
+    if base is None or not base.optimal:
+        return pd.DataFrame(columns=columns)
+    before = expected_flows(base)
+    frames = []
+    for name, result in results.items():
+        if name == BASE or not result.optimal:
+            continue
+        after = expected_flows(result)
+        joined = before.join(after, how="outer", lsuffix="_base", rsuffix="_case").fillna(0.0)
+        frame = pd.DataFrame({
+            "case": name,
+            "base_quantity": joined["quantity_base"], "case_quantity": joined["quantity_case"],
+            "change_quantity": joined["quantity_case"] - joined["quantity_base"],
+            "base_cost": joined["cost_base"], "case_cost": joined["cost_case"],
+            "change_cost": joined["cost_case"] - joined["cost_base"],
+        }).reset_index()
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    moves = pd.concat(frames, ignore_index=True)[columns]
+    moved = (moves["change_quantity"].abs() > 1e-6) | (moves["change_cost"].abs() > 1e-6)
+    currency = results[BASE].data.settings.currency
+    return moves[moved].reset_index(drop=True).rename(columns={
+        c: f"{c}_{currency}" for c in ("base_cost", "case_cost", "change_cost")})

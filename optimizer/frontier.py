@@ -1,0 +1,152 @@
+"""The cost of de-risking: the optimum against one origin cap's max_share.
+
+The model is built once; each point changes only the cap's mutable share and
+re-solves warm. Owns the sweep and the search for the tightest feasible cap;
+explaining infeasibility is `explain`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .compare import case_row
+from .data import SourcingData
+from .errors import InputError, Problem
+from .results import Result, collect_results
+from .solve import OPTIMAL, Built, build, make_sweep_solver, run_solver
+from .whatif import Edit, apply_case
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class Frontier:
+    """table: one row per solved share (sweep points, the tightest feasible cap, the current cap).
+
+    cap: the swept cap's name; tightest: the smallest feasible share (None if none is feasible);
+    current: the share in the input (None when the input had no such cap).
+    """
+
+    table: pd.DataFrame
+    cap: str
+    tightest: float | None
+    current: float | None
+    unconstrained_share: float
+    currency: str = "USD"
+    results: dict[float, Result] = field(default_factory=dict, repr=False)
+
+
+def resolve_cap(data: SourcingData, cap: str) -> tuple[SourcingData, list[int], float | None]:
+    """The data with the cap present (added at 100% if the input has none), its rows, and its current share."""
+    country, _, stage = cap.partition(":")
+    country, stage = country.strip(), stage.strip() or None
+    caps = data.origin_caps
+    rows = [i for i, c in enumerate(caps.itertuples()) if c.country == country and c.stage == stage]
+    if rows:
+        shares = caps["max_share"].iloc[rows].unique()
+        return data, rows, float(shares.max()) if len(shares) == 1 else float(shares.max())
+    if country not in data.countries():
+        raise InputError([Problem(None, None, None, f"no supplier has country '{country}', so there is no "
+                                                    f"'{cap}' cap to sweep.")])
+    if stage is not None and stage not in data.stages:
+        raise InputError([Problem(None, None, None, f"unknown stage '{stage}'; use one of "
+                                                    + ", ".join(data.stages) + ".")])
+    origin = Problem(None, None, None, f"frontier cap {cap}")
+    edit = Edit("origin_caps", (("country", "=", country), ("stage", "=", stage)), "max_share", "set", "1",
+                origin, create=True)
+    added = apply_case(data, f"cap {cap}", [edit])
+    rows = [i for i, c in enumerate(added.origin_caps.itertuples()) if c.country == country and c.stage == stage]
+    return added, rows, None
+
+
+def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress: Progress | None = None,
+             tolerance: float = 1e-4) -> Frontier:
+    """Sweep the cap's max_share from the unconstrained optimum's share down to 0.
+
+    Marks the tightest feasible share (found by bisection to `tolerance`) and the input's own cap.
+    """
+    if points < 2:
+        raise InputError([Problem(None, None, None, "a frontier needs at least 2 points.")])
+    data, rows, current = resolve_cap(data, cap)
+    name = data.origin_caps["cap"].iloc[rows[0]]
+    built = build(data)
+    solver = make_sweep_solver(data.settings.time_limit)
+    cache: dict[float, Result] = {}
+
+    def at(share: float) -> Result:
+        share = float(round(share, 12))
+        if share not in cache:
+            for i in rows:
+                built.model.origin_cap_share[i] = share
+            if progress:
+                progress(share)
+            cache[share] = collect_results(built, run_solver(built.model, solver))
+        return cache[share]
+
+    free = at(1.0)
+    if not free.optimal:
+        raise InputError([Problem(None, None, None, f"no plan exists even without the {name} cap "
+                                                    f"({free.status}); the frontier needs a feasible start.")])
+    start = _achieved(free, name)
+    grid = np.linspace(start, 0.0, points)
+    kinds = {float(round(s, 12)): "sweep" for s in grid}
+    last_feasible, first_infeasible = None, None
+    for share in grid:
+        result = at(share)
+        if result.optimal:
+            last_feasible = share
+        elif first_infeasible is None:
+            first_infeasible = share
+    tightest = 0.0 if first_infeasible is None else None
+    if first_infeasible is not None and last_feasible is not None:
+        low, high = first_infeasible, last_feasible
+        while high - low > tolerance:
+            middle = (low + high) / 2
+            if at(middle).optimal:
+                high = middle
+            else:
+                low = middle
+        tightest = high
+        kinds[float(round(high, 12))] = "tightest feasible"
+    if tightest is not None and tightest < start:
+        # Sweep points that fall in the infeasible region leave the curve thin: add detail where it exists.
+        for share in np.linspace(start, tightest, max(points // 2, 3) + 2)[1:-1]:
+            if at(share).optimal:
+                kinds.setdefault(float(round(share, 12)), "detail")
+    if current is not None:
+        at(current)
+        kinds.setdefault(float(round(current, 12)), "current")
+        if kinds[float(round(current, 12))] == "sweep":
+            kinds[float(round(current, 12))] = "sweep, current"
+    kinds.setdefault(float(round(start, 12)), "sweep")
+    kinds[float(round(start, 12))] = "unconstrained" + (", current" if "current" in kinds[float(round(start, 12))]
+                                                         else "")
+    table = pd.DataFrame([_point(share, kinds.get(share, "search"), cache[share], name, tightest)
+                          for share in sorted(kinds, reverse=True)])
+    return Frontier(table=table, cap=name, tightest=tightest, current=current, unconstrained_share=start,
+                    currency=data.settings.currency, results={s: cache[s] for s in kinds})
+
+
+def _achieved(result: Result, cap_name: str) -> float:
+    shares = result.origin_shares
+    return float(shares.loc[shares["cap"] == cap_name, "share"].max())
+
+
+def _point(share: float, kind: str, result: Result, cap_name: str, tightest: float | None) -> dict:
+    row = {"max_share": share, "point": kind}
+    row.update(case_row("", result))
+    del row["case"]
+    if result.optimal:
+        prices = result.shadow_prices
+        row["achieved_share"] = _achieved(result, cap_name)
+        row["shadow_price_per_point"] = float(
+            prices.loc[(prices["rule"] == "origin cap") & (prices["name"] == cap_name), "value"].sum())
+    else:
+        floor = f"{tightest:.2%}" if tightest is not None else "any share"
+        row["why"] = (f"No plan meets every rule with the {cap_name} cap at {share:.1%}: the tightest feasible "
+                      f"cap is {floor}. " + row.get("why", ""))
+    return row
