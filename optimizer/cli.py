@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import InputError
+from .errors import InputError, Problem
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 
@@ -31,22 +31,51 @@ InstanceArg = Annotated[Optional[Path], typer.Argument(
     show_default=False)]
 
 
-class Failure(Exception):
-    """An expected failure: printed as one line with its exit code."""
+CapOpt = Annotated[Optional[list[str]], typer.Option(
+    "--cap", help="Set (or add) an origin cap: China=0.4 or China:refining=0.3. Repeatable.")]
+FillOpt = Annotated[Optional[list[str]], typer.Option(
+    "--fill-rate", help="Fill-rate floor for every row (0.97) or one material ('Dy oxide=0.98'). Repeatable.")]
+WeightOpt = Annotated[Optional[float], typer.Option("--cvar-weight", help="CVaR weight lambda.")]
+LevelOpt = Annotated[Optional[float], typer.Option("--cvar-level", help="CVaR level beta, e.g. 0.95.")]
+CapacityOpt = Annotated[Optional[list[str]], typer.Option(
+    "--scale-capacity", help="Scale a supplier's capacities: Lynas=2. Repeatable.")]
+PriceOpt = Annotated[Optional[list[str]], typer.Option(
+    "--scale-price", help="Scale a supplier's prices: Lynas=1.1. Repeatable.")]
+DropOpt = Annotated[Optional[list[str]], typer.Option(
+    "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
+ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
+    "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
 
-    def __init__(self, message: str, code: int):
-        super().__init__(message)
-        self.code = code
 
-
-def _instance(path: Path | None):
+def _instance(path: Path | None, caps=None, fill_rate=None, cvar_weight=None, cvar_level=None,
+              scale_capacity=None, scale_price=None, drop_supplier=None, probability=None):
+    """Read and validate the instance, then apply the command line's one-off overrides."""
     from .api import read_instance
     from .catalog import bundled_instance
+    from .whatif import Overrides, apply_case
 
     data = read_instance(path if path is not None else bundled_instance())
+    overrides = Overrides(caps, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
+                          drop_supplier, probability)
+    edits = overrides.edits(data.tables)
+    if edits:
+        data = apply_case(data, "command-line overrides", edits)
     for warning in data.warnings:
         err.print(f"Warning: {warning}")
     return data
+
+
+def _json_number(value):
+    return None if value != value else float(value)  # NaN is not JSON
+
+
+def information_table(information) -> Table:
+    table = Table(title="Value of the stochastic solution and of perfect information", title_justify="left")
+    for column, justify in (("measure", "left"), ("value", "right"), ("status", "left"), ("meaning", "left")):
+        table.add_column(column, justify=justify)
+    for row in information.itertuples(index=False):
+        table.add_row(row.measure, format_value(row.value, row.unit), row.status, row.meaning)
+    return table
 
 
 def _name(instance: Path | None) -> str:
@@ -79,24 +108,44 @@ def solve(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan workbook.")]
     = Path("plan.xlsx"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the headline figures as JSON.")] = False,
+    vss: Annotated[bool, typer.Option("--vss", help="Also report VSS and EVPI (solves the EV, EEV and WS problems).")]
+    = False,
+    case: Annotated[Optional[str], typer.Option("--case", help="Solve one case of the cases sheet.")] = None,
+    cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
+    scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
+    probability: ProbabilityOpt = None,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
-    Example: sourcing solve my_sourcing.xlsx -o plan.xlsx
+    Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     """
     from .export import write_plan
     from .solve import INFEASIBLE, OPTIMAL, solve as solve_data
+    from .stochastic import value_of_information
+    from .whatif import apply_case, case_edits
 
-    data = _instance(instance)
+    data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
+                     drop_supplier, probability)
+    if case is not None:
+        cases = case_edits(data)
+        if case not in cases:
+            names = ", ".join(f"'{c}'" for c in cases) or "none"
+            raise InputError([Problem("cases", None, "case", f"no case named '{case}'; the cases are {names}.")])
+        data = apply_case(data, case, cases[case])
     result = solve_data(data)
-    path = write_plan(result, output)
+    information = value_of_information(data) if vss else None
+    path = write_plan(result, output, information)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
-        out.print_json(json.dumps(payload))
+        if information is not None:
+            payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
+        out.print_json(json.dumps(payload, default=_json_number))
     elif result.optimal:
         out.print(headline_table(result.summary[result.summary["metric"] != "status"],
                                  f"Optimal plan for {_name(instance)}"))
+        if information is not None:
+            out.print(information_table(information))
         out.print(f"Plan written to {path}")
     if result.status == OPTIMAL:
         return
@@ -122,6 +171,130 @@ def template(
     out.print(f"Template written to {path}")
 
 
+@app.command()
+def compare(
+    instance: InstanceArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the comparison workbook.")]
+    = Path("comparison.xlsx"),
+    png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the comparison as a PNG figure.")] = None,
+    cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
+    scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
+    probability: ProbabilityOpt = None,
+) -> None:
+    """Solve the base and every case of the cases sheet, side by side.
+
+    Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
+    """
+    from rich.progress import Progress
+
+    from .compare import compare as compare_cases
+    from .export import write_comparison
+    from .figures import comparison_figure
+    from .whatif import case_edits
+
+    data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
+                     drop_supplier, probability)
+    cases = case_edits(data)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Solving cases", total=len(cases) + 1)
+        comparison = compare_cases(data, cases, progress=lambda name: bar.update(
+            task, advance=1, description=f"Solving {name}"))
+    out.print(comparison_table(comparison))
+    path = write_comparison(comparison, output)
+    out.print(f"Comparison written to {path}")
+    if png is not None:
+        out.print(f"Figure written to {comparison_figure(comparison, png)}")
+
+
+def compact(value: object, unit: str) -> str:
+    """Money in thousands or millions so that wide tables fit a terminal."""
+    if isinstance(value, (int, float)) and value == value and unit not in ("share", "") \
+            and not unit.startswith("share"):
+        if abs(value) >= 1e6:
+            return f"{value / 1e6:,.2f}M"
+        if abs(value) >= 1e4:
+            return f"{value / 1e3:,.1f}k"
+    return format_value(value, unit)
+
+
+def comparison_table(comparison) -> Table:
+    summary = comparison.summary
+    currency = comparison.currency
+    table = Table(title=f"What-if cases (money in {currency})", title_justify="left")
+    share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
+    columns = [(f"expected_cost_{currency}", "expected cost", currency),
+               (next((c for c in summary.columns if c.startswith("cvar_")), ""), "CVaR", currency),
+               (f"worst_scenario_{currency}", "worst", currency)]
+    if share:
+        columns.append((share, share.removeprefix("expected_").removesuffix("_share").replace("_", " ").title(),
+                        "share"))
+    columns.append(("lowest_fill_rate", "min fill", "share"))
+    table.add_column("case")
+    for _, label, _ in columns:
+        table.add_column(label, justify="right")
+    table.add_column("note")
+    for row in summary.to_dict("records"):
+        note = "" if row["status"] == "optimal" else f"{row['status']} (see the workbook)"
+        table.add_row(str(row["case"]), *[compact(row.get(key), unit) for key, _, unit in columns], note)
+    return table
+
+
+@app.command()
+def frontier(
+    instance: InstanceArg = None,
+    cap: Annotated[str, typer.Option("--cap", help="The origin cap to sweep: China or China:refining.")] = "China",
+    points: Annotated[int, typer.Option("--points", min=2, max=201, help="Points from the unconstrained share to 0.")]
+    = 11,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]
+    = Path("frontier.xlsx"),
+    png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the curve as a PNG figure.")] = None,
+) -> None:
+    """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
+
+    Example: sourcing frontier --cap China:refining --points 21 --png frontier.png
+    """
+    from rich.progress import Progress
+
+    from .export import write_frontier
+    from .figures import frontier_figure
+    from .frontier import frontier as sweep
+
+    data = _instance(instance)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("Sweeping the cap", total=None)
+        curve = sweep(data, cap, points, progress=lambda share: bar.update(
+            task, advance=1, description=f"Solving at {share:.1%}"))
+    out.print(frontier_table(curve))
+    if curve.tightest is None:
+        out.print(f"No cap on {curve.cap} is feasible.")
+    else:
+        out.print(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
+    out.print(f"Curve written to {write_frontier(curve, output)}")
+    if png is not None:
+        out.print(f"Figure written to {frontier_figure(curve, png)}")
+
+
+def frontier_table(curve) -> Table:
+    currency = curve.currency
+    table = Table(title=f"Cost of de-risking: {curve.cap} (money in {currency})", title_justify="left")
+    for label in ("max share", "point", "objective", "expected cost", "worst", "min fill", "per point"):
+        table.add_column(label, justify="left" if label == "point" else "right")
+    rows = curve.table.to_dict("records")
+    for row in rows:
+        if row["status"] != "optimal":
+            continue
+        table.add_row(f"{row['max_share']:.1%}", row["point"], compact(row["objective"], currency),
+                      compact(row[f"expected_cost_{currency}"], currency),
+                      compact(row[f"worst_scenario_{currency}"], currency),
+                      format_value(row["lowest_fill_rate"], "share"),
+                      compact(row["shadow_price_per_point"], currency))
+    infeasible = [r for r in rows if r["status"] != "optimal"]
+    if infeasible:
+        shares = [r["max_share"] for r in infeasible]
+        table.add_row(f"{min(shares):.1%}-{max(shares):.1%}", f"{len(infeasible)} points", "no plan", "", "", "", "")
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sourcing` script; returns the exit code."""
     try:
@@ -129,9 +302,6 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         err.print(f"Error: {exc}")
         return EXIT_INPUT
-    except Failure as exc:
-        err.print(f"Error: {exc}")
-        return exc.code
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         return int(code or 0)

@@ -119,8 +119,11 @@ def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_plan(result, path: str | Path) -> Path:
-    """Write a solve's plan workbook: Summary, the plan tables, the inputs as used, run information."""
+def write_plan(result, path: str | Path, information: pd.DataFrame | None = None) -> Path:
+    """Write a solve's plan workbook: Summary, the plan tables, the inputs as used, run information.
+
+    information: the value_of_information table, written to its own sheet when given.
+    """
     data = result.data
 
     def write(temporary: Path) -> None:
@@ -137,6 +140,8 @@ def write_plan(result, path: str | Path) -> Path:
                 book.table(sheet, getattr(result, attribute))
         elif not result.explanation.empty:
             book.table("Why no plan", result.explanation)
+        if information is not None:
+            book.table("VSS and EVPI", information)
         write_inputs(book, data.tables)
         book.table("Run info", result.run_info)
         book.close()
@@ -163,6 +168,12 @@ def write_tables(tables: Tables, path: str | Path) -> Path:
         book.close()
 
     return atomic_write(path, write)
+
+
+def _print_wide(sheet) -> None:
+    """Landscape, one page wide: how a buyer prints a table with its chart."""
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
 
 
 def _scatter(book: Workbook, sheet_name: str, title: str, x_title: str, y_title: str):
@@ -198,17 +209,19 @@ def write_frontier(frontier, path: str | Path) -> Path:
             chart.add_series({"name": "expected cost", "categories": [sheet_name, first, x_col, last, x_col],
                               "values": [sheet_name, first, e_col, last, e_col],
                               "marker": {"type": "diamond"}, "line": {"dash_type": "dash"}})
-        for label, marker, color in (("current", "diamond", "red"), ("tightest feasible", "triangle", "black")):
+        for label, marker, color in (("current", "diamond", "red"), ("tightest", "triangle", "black")):
             rows = [i for i, p in enumerate(table["point"]) if label in p and table["status"].iloc[i] == "optimal"]
             if rows:
                 r = rows[0] + 1
-                chart.add_series({"name": f"{label} cap", "categories": [sheet_name, r, x_col, r, x_col],
+                chart.add_series({"name": f"{label} cap" if label == "current" else "tightest feasible cap", "categories": [sheet_name, r, x_col, r, x_col],
                                   "values": [sheet_name, r, y_col, r, y_col], "line": {"none": True},
                                   "marker": {"type": marker, "size": 11, "fill": {"color": color},
                                              "border": {"color": color}}})
         chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
                           "min": 0, "max": max(1.0, float(table["max_share"].max()))})
-        book.writer.sheets[sheet_name].insert_chart(len(table) + 3, 0, chart)
+        sheet = book.writer.sheets[sheet_name]
+        sheet.insert_chart(len(table) + 3, 0, chart)
+        _print_wide(sheet)
         book.close()
 
     return atomic_write(path, write)
@@ -237,6 +250,7 @@ def write_comparison(comparison, path: str | Path) -> Path:
                                   "values": ["Comparison", i, columns.index(cost), i, columns.index(cost)],
                                   "marker": {"type": "circle", "size": 9}})
             book.writer.sheets["Comparison"].insert_chart(len(summary) + 3, 0, chart)
+        _print_wide(book.writer.sheets["Comparison"])
         book.close()
 
     return atomic_write(path, write)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .data import SourcingData
-from .results import _decision, cvar_of
+from .results import cvar_of, decision_value
 from .solve import OPTIMAL, build, make_solver, run_solver
 from .tree import offer_factors
 
