@@ -121,7 +121,7 @@ def _moves(results: dict[str, Result]) -> pd.DataFrame:
         if name == BASE or not result.optimal:
             continue
         after = expected_flows(result)
-        joined = before.join(after, how="outer", lsuffix="_base", rsuffix="_case").fillna(0.0)
+        joined = before.join(after, how="outer", suffixes=("_base", "_case")).fillna(0.0)
         frame = pd.DataFrame({
             "case": name,
             "base_quantity": joined["quantity_base"], "case_quantity": joined["quantity_case"],

@@ -123,7 +123,7 @@ def _parse_sheet(sheet: str, table: pd.DataFrame, stages: list[str],
             continue
         values = []
         for row, cell in table[column.name].items():
-            if cell is None:
+            if cell is None or (isinstance(cell, float) and math.isnan(cell)):
                 if column.required:
                     problems.append(Problem(sheet, row, column.name,
                                             f"the cell is blank but '{column.name}' is required; "

@@ -57,7 +57,10 @@ def parse_where(text: str | None, origin: Problem) -> tuple[tuple[str, str, str 
 
 
 def _at(origin: Problem, column: str | None, message: str) -> Problem:
-    return Problem(origin.sheet, origin.row, column if origin.sheet == "cases" else origin.column, message)
+    """A problem located at the edit's origin: its cases row, or the command-line option."""
+    if origin.sheet == "cases":
+        return Problem(origin.sheet, origin.row, column, message)
+    return Problem(None, None, None, f"{origin.message}: {message}")
 
 
 def case_edits(data: SourcingData) -> dict[str, list[Edit]]:
@@ -85,9 +88,12 @@ def case_edits(data: SourcingData) -> dict[str, list[Edit]]:
 
 def _matches(table: pd.DataFrame, where, edit: Edit) -> pd.Series:
     mask = pd.Series(True, index=table.index)
+    schema = {c.name for c in SHEETS[edit.sheet]}
     for column, operator, value in where:
+        if column not in table.columns and column in schema:  # an optional column left out: all blank
+            table = table.assign(**{column: None})
         if column not in table.columns:
-            known = ", ".join(c for c in table.columns if not c.startswith("_"))
+            known = ", ".join(sorted(set(table.columns) | schema))
             raise InputError([_at(edit.origin, "where", f"sheet '{edit.sheet}' has no column '{column}' to match; "
                                                         f"use one of {known}.")])
         cells = table[column].map(_as_text)
@@ -162,7 +168,7 @@ def apply_edits(tables: Tables, edits: list[Edit]) -> Tables:
                     continue  # a blank (unlimited capacity, default term) stays blank
                 column[row] = _number(cell, edit, f"scaling {edit.sheet} row {row}") * factor
             table[edit.column] = column
-        tables[edit.sheet] = table
+        tables[edit.sheet] = table.astype(object).where(table.notna(), None)
     return tables
 
 

@@ -1,0 +1,151 @@
+"""The cost-of-de-risking curve, shadow prices against finite differences, VSS and EVPI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import optimizer as so
+from conftest import make, supplier
+from optimizer.catalog import bundled_instance
+from optimizer.frontier import frontier
+from optimizer.stochastic import value_of_information
+from optimizer.whatif import Overrides, apply_case
+
+LADDER = dict(
+    suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia"),
+               supplier("Europe spot", "spot", "Germany")],
+    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+            {"supplier": "Lynas", "material": "Dy", "price": 30, "capacity": 50},
+            {"supplier": "Europe spot", "material": "Dy", "price": 50}],
+)
+
+
+def ladder_cost(share: float) -> float:
+    """Demand 100: China at 10 up to the cap, then Lynas at 30 (50 units), then spot at 50.
+
+    share >= 0.5: 1000 share + 30 (100 - 100 share) = 3000 - 2000 share;
+    share <= 0.5: 1000 share + 1500 + 50 (50 - 100 share) = 4000 - 4000 share. Breakpoint at 0.5.
+    """
+    return 3000 - 2000 * share if share >= 0.5 else 4000 - 4000 * share
+
+
+def test_hand_solved_curve_has_its_breakpoint_and_costs():
+    curve = frontier(so.from_frames(make(**LADDER)), "China", points=11)
+    table = curve.table
+    assert curve.unconstrained_share == pytest.approx(1.0)
+    assert curve.tightest == 0.0
+    assert curve.current is None
+    sweep = table[table["point"].isin(["sweep", "unconstrained"])]
+    assert sweep["max_share"].tolist() == pytest.approx([1.0 - 0.1 * i for i in range(11)])
+    assert sweep["objective"].tolist() == pytest.approx([ladder_cost(s) for s in sweep["max_share"]])
+    prices = dict(zip(np.round(sweep["max_share"], 6), sweep["shadow_price_per_point"]))
+    assert prices[0.9] == pytest.approx(20.0)  # one point = one unit moved from Lynas (30) to China (10)
+    assert prices[0.3] == pytest.approx(40.0)  # below the breakpoint the unit comes from spot (50)
+
+
+def test_infeasible_region_starts_below_the_tightest_cap():
+    """Without spot and with a 100% fill floor, Lynas' 50 units leave China at least half."""
+    frames = make(**{**LADDER, "suppliers": LADDER["suppliers"][:2], "offers": LADDER["offers"][:2]},
+                  service_levels=[{"min_fill_rate": 1}], origin_caps=[{"country": "China", "max_share": 0.8}])
+    curve = frontier(so.from_frames(frames), "China", points=5)
+    assert curve.tightest == pytest.approx(0.5, abs=1e-4)
+    assert curve.current == 0.8
+    table = curve.table
+    infeasible = table[table["status"] != "optimal"]
+    assert (infeasible["max_share"] < 0.5).all() and len(infeasible) == 2  # 0.25 and 0
+    assert infeasible["why"].iloc[0].startswith("No plan meets every rule with the China cap at 25.0%: "
+                                                "the tightest feasible cap is 50.0")
+    current = table[table["point"].str.contains("current")]
+    assert current["objective"].tolist() == pytest.approx([ladder_cost(0.8)])
+
+
+@pytest.fixture(scope="module")
+def bundled_curve():
+    return so.read_instance(bundled_instance()), frontier(so.read_instance(bundled_instance()),
+                                                           "China:refining", points=9)
+
+
+def test_warm_sweep_matches_fresh_solves(bundled_curve):
+    data, curve = bundled_curve
+    for row in curve.table.itertuples():
+        fresh = so.solve(apply_case(data, "fresh", Overrides(caps=[f"China:refining={row.max_share!r}"])
+                                    .edits(data.tables)))
+        assert fresh.status == row.status
+        if fresh.optimal:
+            assert fresh.objective == pytest.approx(row.objective, rel=1e-7)
+
+
+def test_shadow_price_is_the_slope_between_neighbouring_points(bundled_curve):
+    """The optimal cost is convex and piecewise linear in the cap: the slope between two neighbours lies
+    between the shadow prices at the two ends."""
+    _, curve = bundled_curve
+    feasible = curve.table[curve.table["status"] == "optimal"].sort_values("max_share", ascending=False)
+    shares, costs = feasible["max_share"].to_numpy(), feasible["objective"].to_numpy()
+    prices = feasible["shadow_price_per_point"].to_numpy()
+    for i in range(len(shares) - 1):
+        slope = (costs[i + 1] - costs[i]) / ((shares[i] - shares[i + 1]) * 100)
+        assert prices[i] * (1 - 1e-6) - 1e-6 <= slope <= prices[i + 1] * (1 + 1e-6) + 1e-6
+
+
+@pytest.mark.parametrize("where", ["bundled", "ladder"])
+def test_shadow_price_against_finite_difference(where):
+    if where == "bundled":
+        data, cap, share = so.read_instance(bundled_instance()), "China:refining", 0.8
+    else:
+        data, cap, share = so.from_frames(make(**LADDER, origin_caps=[{"country": "China", "max_share": 0.7}])), \
+            "China", 0.7
+    h = 1e-4
+
+    def objective(s: float) -> float:
+        return so.solve(apply_case(data, "fd", Overrides(caps=[f"{cap}={s!r}"]).edits(data.tables))).objective
+
+    result = so.solve(data)
+    prices = result.shadow_prices
+    price = prices.loc[prices["rule"] == "origin cap", "value"].sum()
+    looser = (result.objective - objective(share + h)) / (100 * h)   # what the next point up saves
+    tighter = (objective(share - h) - result.objective) / (100 * h)  # what the next point down costs
+    assert looser * (1 - 1e-4) <= price <= tighter * (1 + 1e-4) + 1e-6
+    if where == "ladder":
+        assert price == pytest.approx(20.0) and looser == pytest.approx(20.0) and tighter == pytest.approx(20.0)
+
+
+def test_vss_and_evpi_by_hand():
+    """The over-contracting instance (test_hand_solved): RP = 1550.
+
+    EV: mean availability 0.75, so 133.33 contracted delivers exactly 100: EV = 1000.
+    EEV: 133.33 fixed; calm delivers 133.33 (1333.33 + 33.33 held), cut 66.67 + 33.33 spot at 40:
+    0.5 (1366.67) + 0.5 (666.67 + 1333.33) = 1683.33. WS: each scenario alone costs 1000.
+    VSS = 133.33, EVPI = 550.
+    """
+    data = so.from_frames(make(
+        materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
+        suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
+        offers=[{"supplier": "A", "material": "Dy", "price": 10, "capacity": 300},
+                {"supplier": "S", "material": "Dy", "price": 40}],
+        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+        disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0.5}],
+    ))
+    table = value_of_information(data).set_index("measure")
+    assert table["value"].to_dict() == pytest.approx({
+        "RP": 1550, "EV": 1000, "EEV": 1683 + 1 / 3, "WS": 1000, "VSS = EEV - RP": 133 + 1 / 3,
+        "EVPI = RP - WS": 550})
+    assert set(table["status"]) == {"optimal"}
+
+
+def test_eev_infeasible_is_reported_as_such():
+    """EV plans for availability 0.5 on average; in 'cut' (none delivered) a 100% floor cannot hold
+    without the reserve the EV plan never made."""
+    data = so.from_frames(make(
+        suppliers=[supplier("A", "contract", "China"), supplier("Vault", "stockpile", "United States")],
+        offers=[{"supplier": "A", "material": "Dy", "price": 10},
+                {"supplier": "Vault", "material": "Dy", "price": 20, "reserve_limit": 100, "reservation_fee": 1}],
+        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+        disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0}],
+        service_levels=[{"min_fill_rate": 1}],
+    ))
+    table = value_of_information(data).set_index("measure")
+    assert table.loc["EEV", "status"] == "infeasible"
+    assert table.loc["VSS = EEV - RP", "status"] == "infeasible"
+    assert np.isnan(table.loc["VSS = EEV - RP", "value"])
+    assert table.loc["RP", "value"] == pytest.approx(0.5 * 1000 + 0.5 * 2000 + 100)
