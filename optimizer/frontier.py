@@ -112,7 +112,7 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
                 low = middle
         tightest = high
         kinds[float(round(high, 12))] = "tightest"
-    if tightest is not None and tightest < start:
+    if first_infeasible is not None and tightest is not None and tightest < start:
         # Sweep points that fall in the infeasible region leave the curve thin: add detail where it exists.
         for share in np.linspace(start, tightest, max(points // 2, 3) + 2)[1:-1]:
             if at(share).optimal:

@@ -144,3 +144,59 @@ def test_python_dash_m_runs_the_same_cli(vault, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Plan written to" in done.stdout
+
+
+def _chart_count(path: Path) -> int:
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return sum(1 for name in archive.namelist() if name.startswith("xl/charts/chart"))
+
+
+def test_compare_writes_a_workbook_with_a_chart_and_a_figure(capsys, tmp_path):
+    book, figure = tmp_path / "cmp.xlsx", tmp_path / "cmp.png"
+    code, out, _ = run(capsys, "compare", "-o", str(book), "--png", str(figure))
+    assert code == 0
+    assert out.splitlines()[-2:] == [f"Comparison written to {book}", f"Figure written to {figure}"]
+    summary = pd.read_excel(book, sheet_name="Comparison", engine="openpyxl")
+    assert summary["case"].tolist() == ["base", "Lynas doubles capacity", "China cap 40%", "no Project Vault",
+                                        "risk neutral"]
+    assert summary.set_index("case").loc["China cap 40%", "status"] == "infeasible"
+    assert _chart_count(book) == 1
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_frontier_prints_the_tightest_cap_and_writes_curve_and_figure(capsys, tmp_path, vault):
+    """The vault instance: China at 10, the vault at 15 (reserve 100), Lynas at 30: any cap is feasible."""
+    book, figure = tmp_path / "curve.xlsx", tmp_path / "curve.png"
+    code, out, _ = run(capsys, "frontier", str(vault), "--points", "3", "-o", str(book), "--png", str(figure))
+    assert code == 0
+    lines = out.splitlines()
+    assert "Tightest feasible China cap: 0.00%; no plan below it." in lines
+    assert lines[-2:] == [f"Curve written to {book}", f"Figure written to {figure}"]
+    curve = pd.read_excel(book, sheet_name="Frontier", engine="openpyxl")
+    # Without the cap all calm supply is Chinese (share 100%); the grid is 100%, 50%, 0%, plus the input's 60%.
+    assert curve["max_share"].tolist() == pytest.approx([1.0, 0.6, 0.5, 0.0])
+    assert curve["point"].tolist() == ["unconstrained", "current", "sweep", "sweep"]
+    # Each point below 100% moves calm units from China (10) to the vault (15): 0.8 x 5 per unit.
+    assert curve["objective"].tolist() == pytest.approx([1300 + 0.8 * 5 * (100 - s) for s in (100, 60, 50, 0)])
+    assert _chart_count(book) == 1
+
+
+def test_solve_with_overrides_and_vss(capsys, vault, tmp_path):
+    code, out, _ = run(capsys, "solve", str(vault), "-o", str(tmp_path / "p.xlsx"), "--cap", "China=0.5", "--vss",
+                       "--json")
+    import json
+
+    payload = json.loads(out)
+    assert code == 0
+    # Calm: 50 from China, 50 from the vault; ban: 100 from the vault; reserve 100.
+    assert payload["summary"]["expected_cost"] == pytest.approx(0.8 * (500 + 750) + 0.2 * 1500 + 200)
+    assert set(payload["value_of_information"]) == {"RP", "EV", "EEV", "WS", "VSS = EEV - RP", "EVPI = RP - WS"}
+
+
+def test_unknown_case_is_exit_2(capsys, vault, tmp_path):
+    code, _, err = run(capsys, "solve", str(vault), "--case", "nope", "-o", str(tmp_path / "p.xlsx"))
+    assert code == 2
+    assert err == "Error: The input has a problem: sheet 'cases', column 'case': no case named 'nope'; the cases " \
+                  "are none.\n"
