@@ -150,7 +150,7 @@ def solve(
     if result.status == OPTIMAL:
         return
     if not as_json:
-        out.print(f"No plan: {result.message}")
+        out.print(result.message)
         out.print(f"Details written to {path}")
     raise typer.Exit(EXIT_INFEASIBLE if result.status == INFEASIBLE else EXIT_NOT_OPTIMAL)
 
@@ -269,6 +269,8 @@ def frontier(
         out.print(f"No cap on {curve.cap} is feasible.")
     else:
         out.print(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
+    if curve.explanation:
+        out.print(curve.explanation)
     out.print(f"Curve written to {write_frontier(curve, output)}")
     if png is not None:
         out.print(f"Figure written to {frontier_figure(curve, png)}")

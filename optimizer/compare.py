@@ -55,10 +55,7 @@ def case_row(name: str, result: Result) -> dict:
     """One line of the comparison: expected cost and its parts, risk, dependency, service."""
     row: dict[str, object] = {"case": name, "status": result.status}
     if not result.optimal:
-        why = result.message
-        if not result.explanation.empty and "advice" in result.explanation:
-            why = " ".join(result.explanation["advice"].head(3))
-        row["why"] = why
+        row["why"] = " ".join(line.strip() for line in result.message.splitlines())
         return row
     currency = result.data.settings.currency
     costs = result.scenario_costs

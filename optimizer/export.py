@@ -193,6 +193,8 @@ def write_frontier(frontier, path: str | Path) -> Path:
     def write(temporary: Path) -> None:
         book = Workbook(temporary)
         book.table("Frontier", table)
+        if frontier.explanation:
+            book.table("Why no plan", pd.DataFrame({"explanation": frontier.explanation.splitlines()}))
         sheet_name = "Frontier"
         columns = list(table.columns)
         x_col = columns.index("max_share")

@@ -8,7 +8,7 @@ explaining infeasibility is `explain`'s.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -16,8 +16,9 @@ import pandas as pd
 from .compare import case_row
 from .data import SourcingData
 from .errors import InputError, Problem
+from .explain import explain_infeasibility
 from .results import Result, collect_results
-from .solve import OPTIMAL, Built, build, make_sweep_solver, run_solver
+from .solve import build, make_sweep_solver, run_solver
 from .whatif import Edit, apply_case
 
 Progress = Callable[[float], None]
@@ -38,6 +39,7 @@ class Frontier:
     unconstrained_share: float
     currency: str = "USD"
     results: dict[float, Result] = field(default_factory=dict, repr=False)
+    explanation: str = ""
 
 
 def resolve_cap(data: SourcingData, cap: str) -> tuple[SourcingData, list[int], float | None]:
@@ -127,8 +129,20 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
                                                          else "")
     table = pd.DataFrame([_point(share, kinds.get(share, "search"), cache[share], name, tightest)
                           for share in sorted(kinds, reverse=True)])
+    explanation = ""
+    if first_infeasible is not None:
+        message, _ = explain_infeasibility(_with_share(data, rows, first_infeasible))
+        explanation = f"At {first_infeasible:.1%}: " + message
     return Frontier(table=table, cap=name, tightest=tightest, current=current, unconstrained_share=start,
-                    currency=data.settings.currency, results={s: cache[s] for s in kinds})
+                    currency=data.settings.currency, results={s: cache[s] for s in kinds},
+                    explanation=explanation)
+
+
+def _with_share(data: SourcingData, rows: list[int], share: float) -> SourcingData:
+    """The data with the swept cap rows (only) at share."""
+    caps = data.origin_caps.copy()
+    caps.iloc[rows, caps.columns.get_loc("max_share")] = share
+    return replace(data, origin_caps=caps)
 
 
 def _achieved(result: Result, cap_name: str) -> float:

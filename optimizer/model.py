@@ -22,11 +22,23 @@ from .data import SourcingData
 from .tree import ScenarioTree
 
 
-def build_model(data: SourcingData, tree: ScenarioTree) -> pyo.ConcreteModel:
-    """The whole LP, one rule at a time."""
+#: The policy rules that the elastic model may relax; physical balances and capacities stay hard.
+ORIGIN_CAPS, FILL_FLOORS, SUPPLIER_CAPS, BUDGET, CVAR_CAP, TAKE_OR_PAY = (
+    "origin caps", "fill-rate floors", "supplier caps", "budget", "CVaR cap", "take-or-pay floors")
+POLICY_RULES = (ORIGIN_CAPS, FILL_FLOORS, SUPPLIER_CAPS, BUDGET, CVAR_CAP, TAKE_OR_PAY)
+
+
+def build_model(data: SourcingData, tree: ScenarioTree,
+                elastic: frozenset[str] = frozenset()) -> pyo.ConcreteModel:
+    """The whole LP, one rule at a time.
+
+    elastic: policy rules (of POLICY_RULES) that get a relaxation variable; when any is given the
+    objective becomes the total relaxation, in percent of each rule's value (see `explain`).
+    """
     model = pyo.ConcreteModel(name="rare_earth_sourcing")
+    model.relaxations = []  # (rule, relaxation variable, weight) of the elastic rules
     define_sets(model, data, tree)
-    define_contract_quantity(model, data)
+    define_contract_quantity(model, data, TAKE_OR_PAY in elastic)
     define_contract_capacity(model, data)
     define_stockpile_reservation(model, data)
     define_recourse(model, tree)
@@ -34,12 +46,15 @@ def build_model(data: SourcingData, tree: ScenarioTree) -> pyo.ConcreteModel:
     define_material_balance(model, data, tree)
     define_stockpile_reserve(model, tree)
     define_costs(model, data, tree)
-    define_origin_caps(model, data, tree)
-    define_fill_rate_floors(model, data, tree)
-    define_supplier_caps(model, data, tree)
-    define_budget(model, data)
-    define_cvar(model, data, tree)
-    define_objective(model, data)
+    define_origin_caps(model, data, tree, ORIGIN_CAPS in elastic)
+    define_fill_rate_floors(model, data, tree, FILL_FLOORS in elastic)
+    define_supplier_caps(model, data, tree, SUPPLIER_CAPS in elastic)
+    define_budget(model, data, BUDGET in elastic)
+    define_cvar(model, data, tree, CVAR_CAP in elastic)
+    if elastic:
+        define_least_relaxation(model)
+    else:
+        define_objective(model, data)
     return model
 
 
@@ -71,11 +86,24 @@ def _keys(frame) -> list[tuple]:
 
 # --------------------------------------------------------------------------- decisions
 
-def define_contract_quantity(model: pyo.ConcreteModel, data: SourcingData) -> None:
-    """First stage: contract_quantity[s, m, t] = x_ot >= l_ot (take-or-pay floor)."""
+def define_contract_quantity(model: pyo.ConcreteModel, data: SourcingData, elastic: bool = False) -> None:
+    """First stage: contract_quantity[s, m, t] = x_ot >= l_ot (take-or-pay floor; elastic: x_ot + v_ot >= l_ot)."""
     floor = data.offers["min_quantity"]
-    model.contract_quantity = pyo.Var(model.CONTRACT_OFFERS,
-                                      bounds=lambda m, s, mat, t: (float(floor[(s, mat, t)]), None))
+    if not elastic:
+        model.contract_quantity = pyo.Var(model.CONTRACT_OFFERS,
+                                          bounds=lambda m, s, mat, t: (float(floor[(s, mat, t)]), None))
+        return
+    model.contract_quantity = pyo.Var(model.CONTRACT_OFFERS, domain=pyo.NonNegativeReals)
+    floored = [k for k in model.CONTRACT_OFFERS if floor[k] > 0]
+    model.take_or_pay_relaxation = pyo.Var(pyo.Set(initialize=floored, dimen=3, ordered=True),
+                                           bounds=lambda m, s, mat, t: (0.0, float(floor[(s, mat, t)])))
+
+    @model.Constraint(model.take_or_pay_relaxation.index_set())
+    def take_or_pay(m, s, mat, t):
+        return m.contract_quantity[s, mat, t] + m.take_or_pay_relaxation[s, mat, t] >= float(floor[(s, mat, t)])
+
+    for key in floored:
+        model.relaxations.append((TAKE_OR_PAY, model.take_or_pay_relaxation[key], 100 / float(floor[key])))
 
 
 def define_contract_capacity(model: pyo.ConcreteModel, data: SourcingData) -> None:
@@ -235,12 +263,20 @@ def matching_suppliers(data: SourcingData, country: str, stage: str | None) -> s
     return set(through.index[through])
 
 
-def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                       elastic: bool = False) -> None:
     """Origin cap: sum_{n in path(w)} sum_{o through k at s} inflow_{o,n} <= alpha D_m (per period: each node, <= alpha D_{m,t})."""
     caps = data.origin_caps
     model.ORIGIN_CAPS = pyo.Set(initialize=list(range(len(caps))), ordered=True)
     model.origin_cap_share = pyo.Param(model.ORIGIN_CAPS, mutable=True,
                                        initialize={i: float(s) for i, s in enumerate(caps["max_share"])})
+    if elastic:  # the share a cap would need: alpha + v_i
+        model.origin_cap_relaxation = pyo.Var(model.ORIGIN_CAPS, domain=pyo.NonNegativeReals)
+        for i in model.ORIGIN_CAPS:
+            model.relaxations.append((ORIGIN_CAPS, model.origin_cap_relaxation[i], 100.0))
+
+    def share(m, i):
+        return m.origin_cap_share[i] + m.origin_cap_relaxation[i] if elastic else m.origin_cap_share[i]
     total = data.total_demand()
     demand = data.demand["quantity"]
     period = tree.nodes["period"].to_dict()
@@ -267,28 +303,35 @@ def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Scena
 
     @model.Constraint(pyo.Set(initialize=horizon_index, dimen=3, ordered=True))
     def origin_cap(m, i, mat, w):
-        return sum(m.inflow[k] for k in horizon_keys[(i, mat, w)]) <= m.origin_cap_share[i] * float(total[mat])
+        return sum(m.inflow[k] for k in horizon_keys[(i, mat, w)]) <= share(m, i) * float(total[mat])
 
     @model.Constraint(pyo.Set(initialize=period_index, dimen=3, ordered=True))
     def origin_cap_per_period(m, i, mat, n):
         return (sum(m.inflow[k] for k in node_keys[(i, mat, n)])
-                <= m.origin_cap_share[i] * float(demand[(mat, period[n])]))
+                <= share(m, i) * float(demand[(mat, period[n])]))
 
 
-def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
-    """Fill-rate floor: sum_{n in path(w)} u_{m,n} <= (1 - beta_{m,w}) D_m."""
+def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                            elastic: bool = False) -> None:
+    """Fill-rate floor: sum_{n in path(w)} u_{m,n} <= (1 - beta_{m,w}) D_m (elastic: beta_{m,w} - v_{m,w})."""
     total = data.total_demand()
     floors = data.fill_floors["min_fill_rate"]
-    index = [(mat, w) for (mat, w), beta in floors.items() if beta > 0 and total[mat] > 0]
+    index = pyo.Set(initialize=[(mat, w) for (mat, w), beta in floors.items() if beta > 0 and total[mat] > 0],
+                    dimen=2, ordered=True)
     node_of = dict(zip(tree.scenarios, tree.node_of.tolist()))
+    if elastic:
+        model.fill_rate_relaxation = pyo.Var(index, bounds=lambda m, mat, w: (0.0, float(floors[(mat, w)])))
+        for key in index:
+            model.relaxations.append((FILL_FLOORS, model.fill_rate_relaxation[key], 100.0))
 
-    @model.Constraint(pyo.Set(initialize=index, dimen=2, ordered=True))
+    @model.Constraint(index)
     def fill_rate_floor(m, mat, w):
-        return (sum(m.unmet_demand[mat, n] for n in node_of[w])
-                <= (1 - float(floors[(mat, w)])) * float(total[mat]))
+        beta = float(floors[(mat, w)]) - (m.fill_rate_relaxation[mat, w] if elastic else 0)
+        return sum(m.unmet_demand[mat, n] for n in node_of[w]) <= (1 - beta) * float(total[mat])
 
 
-def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                         elastic: bool = False) -> None:
     """Supplier cap: sum_{n in path(w)} sum_{o of supplier s, material m} inflow_{o,n} <= share D_m."""
     total = data.total_demand()
     index, keys_of = [], {}
@@ -303,19 +346,30 @@ def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Sce
                     index.append((i, mat, w))
                     keys_of[(i, mat, w)] = keys
     shares = data.supplier_caps["max_share"].tolist()
+    if elastic:
+        model.supplier_cap_relaxation = pyo.Var(range(len(shares)), domain=pyo.NonNegativeReals)
+        for i in range(len(shares)):
+            model.relaxations.append((SUPPLIER_CAPS, model.supplier_cap_relaxation[i], 100.0))
 
     @model.Constraint(pyo.Set(initialize=index, dimen=3, ordered=True))
     def supplier_cap(m, i, mat, w):
-        return sum(m.inflow[k] for k in keys_of[(i, mat, w)]) <= float(shares[i]) * float(total[mat])
+        share = float(shares[i]) + (m.supplier_cap_relaxation[i] if elastic else 0)
+        return sum(m.inflow[k] for k in keys_of[(i, mat, w)]) <= share * float(total[mat])
 
 
-def define_budget(model: pyo.ConcreteModel, data: SourcingData) -> None:
+def define_budget(model: pyo.ConcreteModel, data: SourcingData, elastic: bool = False) -> None:
     """Budget: sum_w p_w cost_w <= budget."""
-    if data.settings.budget is not None:
-        model.budget = pyo.Constraint(expr=model.expected_cost <= float(data.settings.budget))
+    budget = data.settings.budget
+    if budget is None:
+        return
+    if elastic:
+        model.budget_relaxation = pyo.Var(domain=pyo.NonNegativeReals)
+        model.relaxations.append((BUDGET, model.budget_relaxation, 100 / max(abs(float(budget)), 1.0)))
+    model.budget = pyo.Constraint(
+        expr=model.expected_cost <= float(budget) + (model.budget_relaxation if elastic else 0))
 
 
-def define_cvar(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
+def define_cvar(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, elastic: bool = False) -> None:
     """CVaR_beta = eta + 1/(1-beta) sum_w p_w z_w, z_w >= cost_w - eta, z_w >= 0; CVaR <= cvar_max if set."""
     settings = data.settings
     if not settings.uses_cvar:
@@ -331,7 +385,17 @@ def define_cvar(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree
     model.cvar = pyo.Expression(expr=model.value_at_risk + 1 / (1 - settings.cvar_level) * sum(
         probability[w] * model.cost_excess[w] for w in model.SCENARIOS))
     if settings.cvar_max is not None:
-        model.cvar_cap = pyo.Constraint(expr=model.cvar <= float(settings.cvar_max))
+        if elastic:
+            model.cvar_relaxation = pyo.Var(domain=pyo.NonNegativeReals)
+            model.relaxations.append((CVAR_CAP, model.cvar_relaxation, 100 / max(abs(float(settings.cvar_max)), 1.0)))
+        model.cvar_cap = pyo.Constraint(
+            expr=model.cvar <= float(settings.cvar_max) + (model.cvar_relaxation if elastic else 0))
+
+
+def define_least_relaxation(model: pyo.ConcreteModel) -> None:
+    """Elastic objective: minimise sum_rules weight * relaxation (percent of each rule's value)."""
+    model.total_objective = pyo.Objective(
+        expr=sum(weight * var for _, var, weight in model.relaxations), sense=pyo.minimize)
 
 
 def define_objective(model: pyo.ConcreteModel, data: SourcingData) -> None:

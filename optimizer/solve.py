@@ -119,17 +119,19 @@ class Built:
     model: pyo.ConcreteModel
 
 
-def build(data: SourcingData, factors=None) -> Built:
+def build(data: SourcingData, factors=None, elastic: frozenset[str] = frozenset()) -> Built:
     """The scenario tree and the model; factors replace the disruptions (see tree.build_tree)."""
     tree = build_tree(data, factors)
-    return Built(data, tree, build_model(data, tree))
+    return Built(data, tree, build_model(data, tree, elastic))
 
 
 def solve(data: SourcingData | str | Path, *, time_limit: float | None = None,
-          options: dict | None = None):
+          options: dict | None = None, explain: bool = True):
     """Read (if given a path), build, solve and collect results: the whole pipeline.
 
-    Returns a `Result`; its status says whether a plan exists. Bad input raises InputError.
+    Returns a `Result`; its status says whether a plan exists, and when the policy is infeasible
+    (and explain is true) its message and explanation say which rules to relax and how far.
+    Bad input raises InputError.
     """
     from .results import collect_results
     from .api import read_instance
@@ -139,4 +141,9 @@ def solve(data: SourcingData | str | Path, *, time_limit: float | None = None,
     built = build(data)
     solver = make_solver(time_limit if time_limit is not None else data.settings.time_limit, options)
     run = run_solver(built.model, solver)
-    return collect_results(built, run)
+    result = collect_results(built, run)
+    if run.status == INFEASIBLE and explain:
+        from .explain import explain_infeasibility
+
+        result.message, result.explanation = explain_infeasibility(data)
+    return result

@@ -115,8 +115,20 @@ def test_infeasible_policy_is_exit_3(capsys, tmp_path):
     plan = tmp_path / "p.xlsx"
     code, out, err = run(capsys, "solve", str(folder), "-o", str(plan))
     assert code == 3
-    assert out.splitlines()[0] == "No plan: No plan meets every rule: the policy is infeasible for this data."
-    assert pd.read_excel(plan, sheet_name="Summary", header=None, engine="openpyxl").iloc[2, 1] == "infeasible"
+    # Only China offers Dy: 60 of 100 units in calm under the cap, nothing in ban whatever the cap.
+    assert out.splitlines() == [
+        "No plan meets every rule. Any one of these would give a plan:",
+        "  1. lower the Dy fill-rate floor from 100.0% to 60.0% in 'calm' and to 0.0% in 'ban'",
+        "Relaxing only the origin caps is not enough.",
+        f"Details written to {plan}",
+    ]
+    assert err == ""
+    book = pd.read_excel(plan, sheet_name=None, header=None, engine="openpyxl")
+    assert book["Summary"].iloc[2, 1] == "infeasible"
+    why = pd.read_excel(plan, sheet_name="Why no plan", engine="openpyxl")
+    assert why[["rule", "scenario", "current", "relax_to"]].values.tolist() == [
+        ["fill-rate floors", "calm", 1, 0.6], ["fill-rate floors", "ban", 1, 0]]
+    assert "Plan" not in book
 
 
 def test_usage_error_is_exit_2(capsys):
