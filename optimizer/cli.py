@@ -23,8 +23,9 @@ EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Rare-earth sourcing optimizer: least-cost plans under disruption scenarios.")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup off: supplier names such as "[red]" are printed as typed, never interpreted.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 InstanceArg = Annotated[Optional[Path], typer.Argument(
     help="An .xlsx workbook or a folder of CSV files; the bundled instance when left out.",
@@ -111,6 +112,8 @@ def solve(
     vss: Annotated[bool, typer.Option("--vss", help="Also report VSS and EVPI (solves the EV, EEV and WS problems).")]
     = False,
     case: Annotated[Optional[str], typer.Option("--case", help="Solve one case of the cases sheet.")] = None,
+    csv_folder: Annotated[Optional[Path], typer.Option("--csv", help="Also write every result table as CSV into "
+                                                       "this folder.")] = None,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
@@ -135,6 +138,10 @@ def solve(
     result = solve_data(data)
     information = value_of_information(data) if vss else None
     path = write_plan(result, output, information)
+    if csv_folder is not None:
+        from .export import write_csv_tables
+
+        write_csv_tables(result, csv_folder)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
@@ -147,6 +154,8 @@ def solve(
         if information is not None:
             out.print(information_table(information))
         out.print(f"Plan written to {path}")
+        if csv_folder is not None:
+            out.print(f"Tables written to {csv_folder}")
     if result.status == OPTIMAL:
         return
     if not as_json:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .files import atomic_write
+from .files import atomic_write, neutralise
 from .reader import Tables
 from .schema import SHEET_ORDER, SHEETS
 
@@ -256,3 +256,21 @@ def write_comparison(comparison, path: str | Path) -> Path:
         book.close()
 
     return atomic_write(path, write)
+
+
+def write_csv_tables(result, folder: str | Path) -> list[Path]:
+    """Each result table as <table>.csv in folder; text that a spreadsheet would run as a formula is
+    neutralised with a leading apostrophe."""
+    folder = Path(folder)
+    written = []
+    for name, table in result.tables().items():
+        if table.empty and name != "summary":
+            continue
+        safe = table.copy()
+        for column in safe.columns:
+            if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+                safe[column] = safe[column].map(neutralise)
+        safe.columns = [neutralise(c) for c in safe.columns]
+        written.append(atomic_write(folder / f"{name}.csv",
+                                    lambda temporary, frame=safe: frame.to_csv(temporary, index=False)))
+    return written

@@ -15,7 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError, Problem
-from .schema import SHEETS
+from .schema import (MAX_ARCHIVE_PARTS, MAX_COMPRESSION_RATIO, MAX_ROWS_PER_SHEET, MAX_UNCOMPRESSED_BYTES,
+                     SHEETS)
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 Tables = dict[str, pd.DataFrame]
 
@@ -47,18 +50,71 @@ def read_tables(path: str | Path) -> Tables:
     return tables
 
 
+def _refuse(path: Path, why: str) -> InputError:
+    return InputError([Problem(None, None, None, f"'{path.name}' {why}")])
+
+
+def check_archive(path: Path) -> None:
+    """Bound the work an untrusted workbook can cause, before any of its XML is parsed.
+
+    An .xlsx file is a zip archive of XML parts: refuse empty files, password-protected (OLE)
+    files, archives whose parts are too many, too large or too compressed (zip bombs), and any
+    part that declares a DTD (XML entity bombs; no genuine workbook part has one).
+    """
+    import zipfile
+
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if not head:
+        raise _refuse(path, "is empty: it is not a workbook.")
+    if head == OLE_MAGIC:
+        raise _refuse(path, "is password-protected or an old-style .xls file; save it from Excel as an "
+                            ".xlsx workbook without a password.")
+    if not zipfile.is_zipfile(path):
+        raise _refuse(path, "is not an .xlsx workbook (an .xlsx file is a zip archive); save it from Excel as "
+                            ".xlsx, or use a folder of CSV files.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_ARCHIVE_PARTS:
+                raise _refuse(path, f"has {len(parts):,} parts, more than the limit of {MAX_ARCHIVE_PARTS:,}.")
+            total = sum(p.file_size for p in parts)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise _refuse(path, f"would unpack to {total / 2**20:,.0f} MiB, more than the limit of "
+                                    f"{MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB.")
+            for part in parts:
+                if part.file_size > 2**20 and part.file_size > MAX_COMPRESSION_RATIO * max(part.compress_size, 1):
+                    raise _refuse(path, f"has a part ('{part.filename}') compressed more than "
+                                        f"{MAX_COMPRESSION_RATIO}:1, as zip bombs are; it is refused.")
+                if part.filename.endswith((".xml", ".rels")):
+                    with archive.open(part) as stream:
+                        start = stream.read(4096)
+                    if b"<!DOCTYPE" in start or b"<!ENTITY" in start:
+                        raise _refuse(path, f"has a part ('{part.filename}') that declares XML entities; "
+                                            "it is refused.")
+    except zipfile.BadZipFile as exc:
+        raise _refuse(path, f"is a damaged zip archive ({exc}); save it again from Excel.") from None
+
+
 def _read_workbook(path: Path) -> dict[str, list[list[object]]]:
     from python_calamine import CalamineWorkbook
 
-    if path.stat().st_size == 0:
-        raise InputError([Problem(None, None, None, f"'{path.name}' is empty: it is not a workbook.")])
+    check_archive(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
-        return {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for name in book.sheet_names}
-    except Exception as exc:  # calamine raises its own error types for bad files
-        raise InputError([Problem(None, None, None,
-                                  f"'{path.name}' cannot be read as an .xlsx workbook ({exc}).")]) from None
+        raw = {}
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            if sheet.total_height > MAX_ROWS_PER_SHEET + 1 and name.strip().lower() in SHEETS:
+                raise InputError([Problem(name.strip().lower(), None, None,
+                                          f"{sheet.total_height - 1:,} rows is more than the limit of "
+                                          f"{MAX_ROWS_PER_SHEET:,}; split the instance or aggregate rows.")])
+            raw[name] = sheet.to_python(skip_empty_area=False)
+        return raw
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise _refuse(path, f"cannot be read as an .xlsx workbook ({exc}).") from None
 
 
 def _read_csv_folder(path: Path) -> dict[str, list[list[object]]]:
@@ -68,7 +124,14 @@ def _read_csv_folder(path: Path) -> dict[str, list[list[object]]]:
     for file in sorted(path.glob("*.csv")):
         try:
             with file.open(newline="", encoding="utf-8-sig") as handle:
-                raw[file.stem] = [list(r) for r in csv.reader(handle)]
+                rows = []
+                for row in csv.reader(handle):
+                    rows.append(row)
+                    if len(rows) > MAX_ROWS_PER_SHEET + 1:
+                        raise InputError([Problem(file.stem.lower(), None, None,
+                                                  f"more than {MAX_ROWS_PER_SHEET:,} rows, the limit; split the "
+                                                  "instance or aggregate rows.")])
+                raw[file.stem] = rows
         except (UnicodeDecodeError, csv.Error) as exc:
             raise InputError([Problem(file.stem, None, None,
                                       f"'{file.name}' is not a readable UTF-8 CSV file ({exc}).")]) from None

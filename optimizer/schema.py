@@ -124,6 +124,11 @@ NUMERIC_SETTINGS = ("cvar_level", "cvar_weight", "cvar_max", "budget", "time_lim
 #: Inputs larger than this are refused before validation (documented in README).
 MAX_ROWS_PER_SHEET = 1_000_000
 
+#: Limits checked on a workbook's zip archive before any XML is parsed (documented in README).
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200
+MAX_ARCHIVE_PARTS = 2_000
+
 
 def columns_of(sheet: str) -> dict[str, Column]:
     return {c.name: c for c in SHEETS[sheet]}

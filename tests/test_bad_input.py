@@ -1,0 +1,198 @@
+"""The bad-input corpus: each mistake a user can upload gives its exact message and exit code 2."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from optimizer.catalog import bundled_instance
+from optimizer.cli import main
+from optimizer.export import write_tables
+from optimizer.reader import read_tables
+
+CORPUS = Path(__file__).parent / "corpus"
+PREFIX = "Error: The input has a problem: "
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    return code, captured.err
+
+
+@pytest.fixture
+def instance(tmp_path) -> Path:
+    folder = tmp_path / "instance"
+    shutil.copytree(bundled_instance(), folder)
+    return folder
+
+
+def edit(folder: Path, sheet: str, row: int, column: str, value: str) -> None:
+    """Set one cell of <sheet>.csv; row as the spreadsheet shows it (header = row 1)."""
+    path = folder / f"{sheet}.csv"
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    rows[row - 1][rows[0].index(column)] = value
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def solve_error(capsys, path: Path, tmp_path: Path) -> str:
+    plan = tmp_path / "plan.xlsx"
+    code, err = run(capsys, "solve", str(path), "-o", str(plan))
+    assert code == 2
+    assert not plan.exists()
+    return err
+
+
+@pytest.mark.parametrize("name, message", [
+    ("empty.xlsx", "'empty.xlsx' is empty: it is not a workbook."),
+    ("not_a_workbook.xlsx", "'not_a_workbook.xlsx' is not an .xlsx workbook (an .xlsx file is a zip archive); save "
+                            "it from Excel as .xlsx, or use a folder of CSV files."),
+])
+def test_corpus_files(capsys, tmp_path, name, message):
+    assert solve_error(capsys, CORPUS / name, tmp_path) == PREFIX + message + "\n"
+
+
+CELL_MISTAKES = [
+    ("demand", 5, "quantity", "", "sheet 'demand', row 5, column 'quantity': the cell is blank but 'quantity' is "
+                                  "required; fill it in (for example 1500)."),
+    ("demand", 5, "quantity", "lots", "sheet 'demand', row 5, column 'quantity': 'lots' is not a number; enter a "
+                                      "number such as 120."),
+    ("demand", 5, "quantity", "nan", "sheet 'demand', row 5, column 'quantity': 'nan' is not a finite number; enter "
+                                     "an ordinary number."),
+    ("demand", 5, "quantity", "inf", "sheet 'demand', row 5, column 'quantity': 'inf' is not a finite number; enter "
+                                     "an ordinary number."),
+    ("demand", 5, "quantity", "-5", "sheet 'demand', row 5, column 'quantity': '-5' is negative; enter 0 or more."),
+    ("offers", 2, "price", "-80", "sheet 'offers', row 2, column 'price': '-80' is negative; enter 0 or more."),
+    ("origin_caps", 2, "max_share", "1.5", "sheet 'origin_caps', row 2, column 'max_share': '1.5' is outside the "
+                                           "allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."),
+    ("disruptions", 2, "availability", "2", "sheet 'disruptions', row 2, column 'availability': '2' is outside the "
+                                            "allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."),
+    ("demand", 5, "period", "2029Q1", "sheet 'demand', row 5, column 'period': unknown period '2029Q1'; use a period "
+                                      "listed in sheet 'periods'."),
+    ("demand", 5, "material", "NdFeB magnet", "sheet 'demand', row 5, column 'material': unknown material 'NdFeB "
+                                              "magnet'; use a material listed in sheet 'materials': 'Dy oxide', "
+                                              "'NdFeB magnets', 'NdPr oxide', 'Tb oxide'."),
+    ("offers", 2, "supplier", "China refiner", "sheet 'offers', row 2, column 'supplier': unknown supplier 'China "
+                                               "refiner'; use a supplier listed in sheet 'suppliers'."),
+    ("disruptions", 2, "scenario", "war", "sheet 'disruptions', row 2, column 'scenario': unknown scenario 'war'; use "
+                                          "a scenario listed in sheet 'scenarios': 'Lynas Kuantan outage', 'MP magnet "
+                                          "ramp delay', 'calm', 'heavy-REE controls', 'licence regime returns'."),
+    ("offers", 3, "material", "NdPr oxide", "sheet 'offers', row 3: duplicate of row 2 (supplier=China refiners, "
+                                            "material=NdPr oxide, period=(blank)); keep one of the two rows."),
+    ("scenarios", 2, "probability", "0.45", "sheet 'scenarios', column 'probability': the probabilities sum to 1.1, "
+                                            "not 1; adjust them so they sum to 1."),
+    ("offers", 25, "reserve_limit", "", "sheet 'offers', row 25, column 'reserve_limit': stockpile 'Project Vault' has "
+                                        "no reserve_limit for 'NdPr oxide'; enter the most that can be reserved."),
+]
+
+
+@pytest.mark.parametrize("sheet, row, column, value, message", CELL_MISTAKES,
+                         ids=[f"{m[0]}-{m[2]}-{m[3] or 'blank'}" for m in CELL_MISTAKES])
+def test_one_bad_cell(capsys, tmp_path, instance, sheet, row, column, value, message):
+    edit(instance, sheet, row, column, value)
+    assert solve_error(capsys, instance, tmp_path) == PREFIX + message + "\n"
+
+
+def test_missing_sheet_and_missing_column(capsys, tmp_path, instance):
+    (instance / "offers.csv").unlink()
+    with (instance / "demand.csv").open(encoding="utf-8") as handle:
+        text = handle.read().replace("material,period,quantity", "material,period,qty", 1)
+    (instance / "demand.csv").write_text(text, encoding="utf-8")
+    assert solve_error(capsys, instance, tmp_path) == (
+        "Error: The input has 2 problems:\n"
+        "  - sheet 'demand', row 1, column 'quantity': required column is missing; add a column headed 'quantity' "
+        "(for example 1500).\n"
+        "  - sheet 'offers': required sheet is missing; add a sheet named 'offers' with columns supplier, material, "
+        "period, price, capacity, min_quantity, reserve_limit, reservation_fee.\n")
+
+
+def test_a_sheet_over_the_row_limit(capsys, tmp_path, instance):
+    with (instance / "periods.csv").open("w", encoding="utf-8") as handle:
+        handle.write("period\n" + "".join(f"p{i}\n" for i in range(1_000_001)))
+    assert solve_error(capsys, instance, tmp_path) == (
+        PREFIX + "sheet 'periods': more than 1,000,000 rows, the limit; split the instance or aggregate rows.\n")
+
+
+@pytest.fixture
+def workbook(tmp_path) -> Path:
+    return write_tables(read_tables(bundled_instance()), tmp_path / "good.xlsx")
+
+
+def test_password_protected_workbook(capsys, tmp_path, workbook):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    locked = tmp_path / "locked.xlsx"
+    with workbook.open("rb") as plain, locked.open("wb") as out:
+        OOXMLFile(plain).encrypt("secret", out)
+    assert solve_error(capsys, locked, tmp_path) == (
+        PREFIX + "'locked.xlsx' is password-protected or an old-style .xls file; save it from Excel as an .xlsx "
+                 "workbook without a password.\n")
+
+
+def test_missing_sheet_in_a_workbook(capsys, tmp_path, workbook):
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    del book["demand"]
+    book.save(workbook)
+    assert solve_error(capsys, workbook, tmp_path) == (
+        PREFIX + "sheet 'demand': required sheet is missing; add a sheet named 'demand' with columns material, "
+                 "period, quantity.\n")
+
+
+def test_zip_bomb_is_refused_fast(capsys, tmp_path, workbook):
+    bomb = tmp_path / "bomb.xlsx"
+    shutil.copy(workbook, bomb)
+    with zipfile.ZipFile(bomb, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("xl/worksheets/sheet99.xml", "w") as part:
+            chunk = b"0" * 2**20
+            for _ in range(300):  # 300 MiB of zeros, about 300 KiB compressed
+                part.write(chunk)
+    started = time.perf_counter()
+    message = solve_error(capsys, bomb, tmp_path)
+    assert time.perf_counter() - started < 1.0
+    assert message == PREFIX + "'bomb.xlsx' would unpack to 300 MiB, more than the limit of 256 MiB.\n"
+
+
+def test_compression_ratio_bomb_is_refused(capsys, tmp_path, workbook):
+    bomb = tmp_path / "ratio.xlsx"
+    shutil.copy(workbook, bomb)
+    with zipfile.ZipFile(bomb, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet99.xml", b"<" * (50 * 2**20))
+    assert solve_error(capsys, bomb, tmp_path) == (
+        PREFIX + "'ratio.xlsx' has a part ('xl/worksheets/sheet99.xml') compressed more than 200:1, as zip bombs "
+                 "are; it is refused.\n")
+
+
+def test_xml_entity_bomb_is_refused_fast(capsys, tmp_path, workbook):
+    bomb = tmp_path / "entities.xlsx"
+    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+              + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'
+                        for i in range(1, 10))
+              + ']><worksheet>&lol9;</worksheet>')
+    with zipfile.ZipFile(workbook) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = laughs.encode()
+            target.writestr(item, data)
+    started = time.perf_counter()
+    message = solve_error(capsys, bomb, tmp_path)
+    assert time.perf_counter() - started < 1.0
+    assert message == PREFIX + ("'entities.xlsx' has a part ('xl/worksheets/sheet1.xml') that declares XML entities; "
+                                "it is refused.\n")
+
+
+def test_not_a_workbook_by_its_name(capsys, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    assert solve_error(capsys, notes, tmp_path) == (
+        PREFIX + "'notes.txt' is neither an .xlsx workbook nor a folder of CSV files.\n")
