@@ -72,15 +72,15 @@ def collect_results(built: Built, run: SolverRun) -> Result:
     result.run_info = _run_info(data, run, built)
     if run.status != OPTIMAL:
         return result
-    model, tree = built.model, built.tree
     currency = data.settings.currency
-    flows = _flows(built, currency)
+    values = _gather(built)
+    flows = _flows(built, values, currency)
     result.plan = _plan(built, currency)
     result.flows = flows
-    result.balance = _balance(built)
-    result.scenario_costs = _scenario_costs(built, currency)
-    result.fill_rates = _fill_rates(built)
-    result.origin_shares = _origin_shares(built)
+    result.balance = _balance(built, values)
+    result.scenario_costs = _scenario_costs(built, values, currency)
+    result.fill_rates = _fill_rates(built, values)
+    result.origin_shares = _origin_shares(built, values)
     result.dependency = _dependency(built, flows)
     result.shadow_prices = _shadow_prices(built, run.duals, currency)
     result.summary = _summary(built, result, currency)
@@ -163,20 +163,52 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _node_values(built: Built) -> pd.DataFrame:
-    """Per offer and node: the quantity that flows in (the inflow Expression)."""
+@dataclass
+class _Values:
+    """Solution values gathered once, as arrays on the tree's nodes.
+
+    inflow: the available offer-node rows of tree.offer_nodes with `quantity` = the value of the inflow
+    Expression (a x for contracts, y otherwise; tests check it against the Expression itself).
+    unmet, inventory: materials x nodes.
+    """
+
+    inflow: pd.DataFrame
+    unmet: np.ndarray
+    inventory: np.ndarray
+    material_index: dict[str, int]
+
+
+def _gather(built: Built) -> _Values:
     model, tree = built.model, built.tree
     on = tree.offer_nodes
     available = on[on["availability"] > 0].copy()
-    available["quantity"] = [_value(model.inflow[k]) for k in
-                             zip(available["supplier"], available["material"], available["node"])]
-    return available
+    quantity = np.empty(len(available))
+    keys = list(zip(available["supplier"], available["material"], available["node"]))
+    contract = (available["kind"] == "contract").to_numpy()
+    periods = available["period"].to_numpy()
+    spot, draw = model.spot_purchase, model.stockpile_draw
+    for i, key in enumerate(keys):
+        if contract[i]:
+            quantity[i] = decision_value(model.contract_quantity[key[0], key[1], periods[i]])
+        else:
+            var = spot[key] if key in spot else draw[key]
+            quantity[i] = var.value or 0.0
+    available["quantity"] = quantity * np.where(contract, available["availability"].to_numpy(), 1.0)
+    materials = list(model.MATERIALS)
+    index = {m: i for i, m in enumerate(materials)}
+    n_nodes = len(tree.nodes)
+    unmet = np.zeros((len(materials), n_nodes))
+    inventory = np.zeros((len(materials), n_nodes))
+    for (mat, n), var in model.unmet_demand.items():
+        unmet[index[mat], n] = var.value or 0.0
+    for (mat, n), var in model.inventory.items():
+        inventory[index[mat], n] = var.value or 0.0
+    return _Values(available, unmet, inventory, index)
 
 
-def _flows(built: Built, currency: str) -> pd.DataFrame:
+def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
     """What arrives from each offer in each scenario and period, and what it costs."""
-    nodes = _node_values(built)
-    flows = _scenario_map(built).merge(nodes.drop(columns="period"), on="node")
+    flows = _scenario_map(built).merge(values.inflow.drop(columns="period"), on="node")
     flows[f"price_{currency}_per_unit"] = flows["price"] * flows["price_multiplier"]
     flows[f"cost_{currency}"] = flows["quantity"] * flows[f"price_{currency}_per_unit"]
     flows["unit"] = flows["material"].map(_units(built.data))
@@ -189,89 +221,96 @@ def _flows(built: Built, currency: str) -> pd.DataFrame:
                   f"price_{currency}_per_unit", f"cost_{currency}"]].reset_index(drop=True)
 
 
-def _balance(built: Built) -> pd.DataFrame:
+def _balance(built: Built, values: _Values) -> pd.DataFrame:
     """Material balance per scenario, material and period; opening + delivered + unmet = demand + closing."""
+    data, tree = built.data, built.tree
+    materials = list(values.material_index)
+    delivered = np.zeros_like(values.unmet)
+    grouped = values.inflow.groupby(["material", "node"])["quantity"].sum()
+    for (mat, n), amount in grouped.items():
+        delivered[values.material_index[mat], n] = amount
+    parent = tree.nodes["parent"].to_numpy()
+    opening = np.where(parent[None, :] >= 0, values.inventory[:, np.maximum(parent, 0)],
+                       data.materials["initial_inventory"].reindex(materials).to_numpy()[:, None])
+    demand = data.demand["quantity"].unstack("period").reindex(index=materials, columns=data.periods).to_numpy()
+    n_scenarios, n_periods = tree.node_of.shape
+    nodes = tree.node_of  # scenarios x periods
+    frame = pd.DataFrame({
+        "scenario": np.repeat(np.repeat(tree.scenarios, len(materials)), n_periods),
+        "material": np.tile(np.repeat(materials, n_periods), n_scenarios),
+        "period": np.tile(data.periods, n_scenarios * len(materials)),
+    })
+    node = np.repeat(nodes[:, None, :], len(materials), axis=1)  # scenarios x materials x periods
+    mat = np.broadcast_to(np.arange(len(materials))[None, :, None], node.shape)
+    frame["opening_inventory"] = opening[mat, node].ravel()
+    frame["delivered"] = delivered[mat, node].ravel()
+    frame["unmet_demand"] = values.unmet[mat, node].ravel()
+    frame["demand"] = np.broadcast_to(demand[None, :, :], node.shape).ravel()
+    frame["closing_inventory"] = values.inventory[mat, node].ravel()
+    frame["unit"] = frame["material"].map(_units(data))
+    return frame
+
+
+def _scenario_costs(built: Built, values: _Values, currency: str) -> pd.DataFrame:
+    """cost_w and its parts along each scenario's path (the cost Expressions, evaluated on the node arrays)."""
     model, data, tree = built.model, built.data, built.tree
-    nodes = _node_values(built)
-    delivered = nodes.groupby(["material", "node"])["quantity"].sum()
-    rows = []
-    parent = tree.nodes["parent"]
-    for mat, n in model.MATERIAL_NODES:
-        p = parent[n]
-        rows.append((mat, n,
-                     _value(model.inventory[mat, p]) if p >= 0 else float(data.materials.loc[mat, "initial_inventory"]),
-                     float(delivered.get((mat, n), 0.0)), _value(model.unmet_demand[mat, n]),
-                     _value(model.inventory[mat, n])))
-    node_table = pd.DataFrame(rows, columns=["material", "node", "opening_inventory", "delivered",
-                                             "unmet_demand", "closing_inventory"])
-    balance = _scenario_map(built).merge(node_table, on="node")
-    balance["demand"] = [data.demand.loc[(m, t), "quantity"] for m, t in zip(balance["material"], balance["period"])]
-    balance["unit"] = balance["material"].map(_units(data))
-    material_rank = {m: i for i, m in enumerate(data.materials.index)}
-    balance = balance.sort_values(["scenario", "material", "period"],
-                                  key=lambda c: c.map({w: i for i, w in enumerate(tree.scenarios)})
-                                  if c.name == "scenario" else c.map(material_rank) if c.name == "material"
-                                  else c.map({p: i for i, p in enumerate(data.periods)}))
-    return balance[["scenario", "material", "period", "opening_inventory", "delivered", "unmet_demand",
-                    "demand", "closing_inventory", "unit"]].reset_index(drop=True)
+    n_nodes = len(tree.nodes)
+    inflow = values.inflow
+    spend = inflow["quantity"] * inflow["price"] * inflow["price_multiplier"]
+    parts = {}
+    for kind, name in (("contract", "contract"), ("spot", "spot"), ("stockpile", "stockpile_draw")):
+        per_node = spend[inflow["kind"] == kind].groupby(inflow["node"]).sum()
+        parts[name] = per_node.reindex(range(n_nodes), fill_value=0.0).to_numpy()
+    materials = list(values.material_index)
+    parts["holding"] = data.materials["holding_cost"].reindex(materials).to_numpy() @ values.inventory
+    parts["shortage"] = data.materials["shortage_penalty"].reindex(materials).to_numpy() @ values.unmet
+    reservation = sum(decision_value(model.reserved_quantity[k]) * float(data.stockpiles.loc[k, "reservation_fee"])
+                      for k in model.STOCKPILE_OFFERS)
+    frame = pd.DataFrame({"scenario": tree.scenarios, "probability": tree.probability})
+    total = np.full(len(tree.scenarios), float(reservation))
+    for name, per_node in parts.items():
+        frame[f"{name}_{currency}"] = per_node[tree.node_of].sum(axis=1)
+        total += frame[f"{name}_{currency}"].to_numpy()
+    frame.insert(2, f"cost_{currency}", total)
+    frame.insert(3, f"reservation_{currency}", reservation)
+    return frame
 
 
-def _scenario_costs(built: Built, currency: str) -> pd.DataFrame:
-    """cost_w and its parts, read from the cost Expressions along each scenario's path."""
-    model, tree = built.model, built.tree
-    parts = {
-        "contract": model.contract_cost, "spot": model.spot_cost, "stockpile_draw": model.draw_cost,
-        "holding": model.holding_cost, "shortage": model.shortage_cost,
-    }
-    node_part = {name: np.array([_value(expr[n]) for n in model.NODES]) for name, expr in parts.items()}
-    reservation = _value(model.reservation_cost)
-    rows = []
-    for w, scenario in enumerate(tree.scenarios):
-        path = tree.node_of[w]
-        row = {"scenario": scenario, "probability": float(tree.probability[w]),
-               f"cost_{currency}": _value(model.scenario_cost[scenario]),
-               f"reservation_{currency}": reservation}
-        for name, values in node_part.items():
-            row[f"{name}_{currency}"] = float(values[path].sum())
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _fill_rates(built: Built) -> pd.DataFrame:
+def _fill_rates(built: Built, values: _Values) -> pd.DataFrame:
     """Fill rate per scenario and material: 1 - unmet / demand over the horizon."""
-    model, data, tree = built.model, built.data, built.tree
-    total = data.total_demand()
+    data, tree = built.data, built.tree
+    materials = list(values.material_index)
+    total = data.total_demand().reindex(materials).to_numpy()
+    unmet = values.unmet[:, tree.node_of].sum(axis=2).T  # scenarios x materials
     floors = data.fill_floors["min_fill_rate"] if len(data.fill_floors) else pd.Series(dtype=float)
-    rows = []
-    for w, scenario in enumerate(tree.scenarios):
-        for mat in model.MATERIALS:
-            unmet = sum(_value(model.unmet_demand[mat, int(n)]) for n in tree.node_of[w])
-            demand = float(total[mat])
-            rows.append({"scenario": scenario, "material": mat, "demand": demand, "unmet_demand": unmet,
-                         "fill_rate": 1 - unmet / demand if demand > 0 else 1.0,
-                         "min_fill_rate": float(floors.get((mat, scenario), 0.0))})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame({"scenario": np.repeat(tree.scenarios, len(materials)),
+                          "material": np.tile(materials, len(tree.scenarios)),
+                          "demand": np.tile(total, len(tree.scenarios)), "unmet_demand": unmet.ravel()})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["fill_rate"] = np.where(frame["demand"] > 0, 1 - frame["unmet_demand"] / frame["demand"], 1.0)
+    frame["min_fill_rate"] = [float(floors.get((m, w), 0.0)) for w, m in zip(frame["scenario"], frame["material"])]
+    return frame
 
 
-def _origin_shares(built: Built) -> pd.DataFrame:
+def _origin_shares(built: Built, values: _Values) -> pd.DataFrame:
     """Share of demand supplied through each capped country and stage, per scenario (and period)."""
-    model, data, tree = built.model, built.data, built.tree
+    data, tree = built.data, built.tree
     total = data.total_demand()
-    nodes = _node_values(built)
+    n_nodes = len(tree.nodes)
     rows = []
-    for i, cap in enumerate(data.origin_caps.itertuples()):
-        through = nodes[nodes["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
+    for cap in data.origin_caps.itertuples():
+        flows = values.inflow[values.inflow["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
         for mat in covered_materials(data, cap.material):
-            at = through[through["material"] == mat].groupby("node")["quantity"].sum()
+            per_node = (flows[flows["material"] == mat].groupby("node")["quantity"].sum()
+                        .reindex(range(n_nodes), fill_value=0.0).to_numpy())
+            along = per_node[tree.node_of]  # scenarios x periods
             for w, scenario in enumerate(tree.scenarios):
                 if cap.per_period:
-                    for t, n in enumerate(tree.node_of[w]):
-                        demand = float(data.demand.loc[(mat, data.periods[t]), "quantity"])
-                        supplied = float(at.get(n, 0.0))
-                        rows.append(_share_row(cap, mat, scenario, data.periods[t], supplied, demand))
+                    for t, period in enumerate(data.periods):
+                        demand = float(data.demand.loc[(mat, period), "quantity"])
+                        rows.append(_share_row(cap, mat, scenario, period, float(along[w, t]), demand))
                 else:
-                    supplied = float(sum(at.get(n, 0.0) for n in tree.node_of[w]))
-                    rows.append(_share_row(cap, mat, scenario, None, supplied, float(total[mat])))
+                    rows.append(_share_row(cap, mat, scenario, None, float(along[w].sum()), float(total[mat])))
     columns = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
                "share", "max_share"]
     return pd.DataFrame(rows, columns=columns)
@@ -368,7 +407,7 @@ def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
     rows = [
         ("status", "Status", result.status, ""),
         ("objective", "Objective (expected cost + risk term)", result.objective, currency),
-        ("expected_cost", "Expected cost", _value(built.model.expected_cost), currency),
+        ("expected_cost", "Expected cost", float(np.dot(probability, cost)), currency),
         (f"cvar_{level:g}", f"CVaR {level:.0%} (mean of the worst {1 - level:.0%})",
          cvar_of(cost, probability, level), currency),
         ("worst_scenario_cost", "Worst-scenario cost", float(cost.max()), currency),
