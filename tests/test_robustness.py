@@ -20,7 +20,7 @@ from conftest import make, supplier
 from optimizer.catalog import bundled_instance
 from optimizer.cli import main
 from optimizer.export import Workbook, write_csv_tables, write_plan
-from optimizer.solve import UNBOUNDED, make_solver, run_solver
+from optimizer.solve import UNBOUNDED, make_solver, run_solver, solve_once
 
 HOSTILE = ['=HYPERLINK("http://example.invalid","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3",
            "[bold]Marked up[/bold]"]
@@ -172,15 +172,16 @@ def test_unbounded_is_reported_in_words():
     assert run.message == "The cost can fall without limit: some cost is negative and nothing bounds it."
 
 
-def test_duals_follow_the_minimisation_sign_convention():
-    """HiGHS through APPSI: d(objective)/d(rhs); a binding <= row of a minimisation has a dual <= 0."""
+@pytest.mark.parametrize("interface", ["persistent", "standard form"])
+def test_duals_follow_the_minimisation_sign_convention(interface):
+    """Both solve paths give d(objective)/d(rhs): a binding <= row of a minimisation has a dual <= 0."""
     model = pyo.ConcreteModel()
     model.x = pyo.Var(domain=pyo.NonNegativeReals)
     model.y = pyo.Var(domain=pyo.NonNegativeReals)
     model.need = pyo.Constraint(expr=model.x + model.y >= 5)
     model.cap = pyo.Constraint(expr=model.x <= 3)
     model.total_objective = pyo.Objective(expr=model.x + 2 * model.y)
-    run = run_solver(model, make_solver())
+    run = run_solver(model, make_solver()) if interface == "persistent" else solve_once(model)
     assert run.objective == pytest.approx(7)
     assert run.duals[model.need] == pytest.approx(2.0)   # one more unit needed costs 2 (bought as y)
     assert run.duals[model.cap] == pytest.approx(-1.0)   # one more unit of x allowed saves 1
