@@ -21,6 +21,10 @@ SHARE_WORDS = ("share", "fill_rate", "availability", "probability")
 
 SUMMARY_WIDTHS = {0: 40, 1: 24, 2: 20}
 
+#: A per-scenario sheet longer than this is written as its expectation over scenarios instead
+#: (Excel stops at 1,048,576 rows, and nobody reads that far); `--csv` keeps every row.
+MAX_DETAIL_ROWS = 100_000
+
 RESULT_SHEETS = {
     "plan": "Plan",
     "scenario_costs": "Scenarios",
@@ -48,20 +52,26 @@ class Workbook:
         }
 
     def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None) -> None:
-        """A table on its own sheet (or, with a title, further down a sheet), formatted by its columns."""
+        """A table formatted by what its columns hold, with a bold title line above it if given.
+
+        On a new sheet the header is frozen and filtered; below other content (the Summary) it is not.
+        """
         frame = frame.reset_index(drop=True)
+        new_sheet = name not in self.writer.sheets
         if title:
+            if new_sheet:
+                self.writer.sheets[name] = self.writer.book.add_worksheet(name)
             self.writer.sheets[name].write(start_row, 0, title, self.formats["bold"])
             start_row += 1
         frame.to_excel(self.writer, sheet_name=name, index=False, startrow=start_row)
         sheet = self.writer.sheets[name]
-        if not title:
+        if new_sheet:
             sheet.freeze_panes(start_row + 1, 0)
             if len(frame.columns):
                 sheet.autofilter(start_row, 0, start_row + len(frame), len(frame.columns) - 1)
         for j, column in enumerate(frame.columns):
             width = _width(frame[column], column)
-            if title:  # the columns are shared with the key-value rows above
+            if not new_sheet:  # the columns are shared with the key-value rows above
                 width = max(width, SUMMARY_WIDTHS.get(j, 12))
             sheet.set_column(j, j, width, self._format_of(frame[column], column))
 
@@ -137,7 +147,14 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
             book.table("Summary", plan_by_supplier(result), start_row=end + 1,
                        title="Plan by supplier and material (all periods)")
             for attribute, sheet in RESULT_SHEETS.items():
-                book.table(sheet, getattr(result, attribute))
+                table = getattr(result, attribute)
+                if len(table) > MAX_DETAIL_ROWS and "scenario" in table.columns:
+                    book.table(sheet, expected_over_scenarios(table, result.scenario_costs), start_row=0,
+                               title=f"Expected over the {len(result.scenario_costs)} scenarios ({len(table):,} "
+                                     "rows per scenario are too many for a sheet; sourcing solve --csv writes "
+                                     "them all)")
+                else:
+                    book.table(sheet, table)
         elif not result.explanation.empty:
             book.table("Why no plan", result.explanation)
         if information is not None:
@@ -147,6 +164,23 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
         book.close()
 
     return atomic_write(path, write)
+
+
+def expected_over_scenarios(table: pd.DataFrame, scenario_costs: pd.DataFrame) -> pd.DataFrame:
+    """Probability-weighted sums of a per-scenario table's additive columns, by its other keys.
+
+    A row missing in a scenario counts as zero (a purchase that cannot happen there); prices and
+    rates, which do not add up, are left out.
+    """
+    weight = table["scenario"].map(dict(zip(scenario_costs["scenario"], scenario_costs["probability"])))
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])
+               and not any(word in c for word in ("price", "rate", "share"))]
+    keys = [c for c in table.columns if c != "scenario" and c not in numeric
+            and not pd.api.types.is_numeric_dtype(table[c])]
+    weighted = table[numeric].mul(weight, axis=0)
+    weighted[keys] = table[keys]
+    out = weighted.groupby(keys, sort=False, dropna=False)[numeric].sum().reset_index()
+    return out.rename(columns={c: f"expected_{c}" for c in numeric})
 
 
 def plan_by_supplier(result) -> pd.DataFrame:

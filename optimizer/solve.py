@@ -55,11 +55,38 @@ class SolverRun:
     handover_seconds: float = 0.0
 
 
-def solver_version() -> str:
+_BANNER_SHOWN = False
+
+
+def new_highs():
+    """A highspy.Highs with its output off; the banner HiGHS prints at its first construction in a
+    process goes to /dev/null instead of the user's terminal."""
+    global _BANNER_SHOWN
     import highspy
 
-    h = highspy.Highs()
-    return f"HiGHS {h.version()}"
+    with SOLVE_LOCK:
+        if _BANNER_SHOWN:
+            highs = highspy.Highs()
+        else:
+            import os
+            import sys
+
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as null:
+                    os.dup2(null.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _BANNER_SHOWN = True
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def solver_version() -> str:
+    return f"HiGHS {new_highs().version()}"
 
 
 def make_solver(time_limit: float | None = None, options: dict | None = None) -> Highs:
@@ -134,8 +161,7 @@ def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * n_cols  # an empty array is read as garbage
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     for key, value in {**HIGHS_OPTIONS, **(options or {})}.items():
         highs.setOptionValue(key, value)
     if time_limit is not None:

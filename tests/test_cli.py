@@ -155,6 +155,7 @@ def test_python_dash_m_runs_the_same_cli(vault, tmp_path):
     done = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(vault), "-o", str(tmp_path / "p.xlsx")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"Optimal plan for {vault}"  # no solver banner before it
     assert "Plan written to" in done.stdout
 
 
