@@ -306,6 +306,27 @@ def frontier_table(curve) -> Table:
     return table
 
 
+@app.command()
+def generate(
+    output: Annotated[Path, typer.Argument(help="A folder for CSV files, or a .xlsx workbook.", show_default=False)],
+    scale: Annotated[str, typer.Option("--scale", help="small, medium, large or xl (over a million LP variables).")]
+    = "small",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same instance.")] = 0,
+) -> None:
+    """Write a synthetic instance with scenarios sampled from a disruption model.
+
+    Example: sourcing generate --scale large --seed 7 big_instance/
+    """
+    from .generate import SCALES, generate as make, write_instance
+
+    if scale not in SCALES:
+        raise InputError([Problem(None, None, None, f"unknown scale '{scale}'; use one of {', '.join(SCALES)}.")])
+    path = write_instance(make(scale, seed), output)
+    size = SCALES[scale]
+    out.print(f"Instance written to {path}: {size.materials} materials, {size.periods} monthly periods, "
+              f"{size.scenarios} scenarios (seed {seed})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sourcing` script; returns the exit code."""
     try:
