@@ -344,6 +344,9 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors (vendored by typer)
             exc.show()
             return exc.exit_code
+        if isinstance(exc, (IsADirectoryError, NotADirectoryError, PermissionError, FileNotFoundError)):
+            err.print(f"Error: cannot write there: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+            return EXIT_INPUT  # a path the user typed
         if isinstance(exc, OSError):
             err.print(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
             return EXIT_UNEXPECTED

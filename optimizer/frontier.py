@@ -23,6 +23,9 @@ from .whatif import Edit, apply_case
 
 Progress = Callable[[float], None]
 
+#: A share no plan can reach (deliveries are bounded): the swept cap does not bind.
+UNCAPPED = 1e6
+
 
 @dataclass
 class Frontier:
@@ -74,26 +77,16 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     if points < 2:
         raise InputError([Problem(None, None, None, "a frontier needs at least 2 points.")])
     data, rows, current = resolve_cap(data, cap)
-    name = data.origin_caps["cap"].iloc[rows[0]]
-    built = build(data)
-    solver = make_sweep_solver(data.settings.time_limit)
-    cache: dict[float, Result] = {}
+    names = set(data.origin_caps["cap"].iloc[rows])
+    name = cap.replace(":", " ").strip()
+    sweep = CapSweep(data, rows, progress)
+    cache, at = sweep.results, sweep.at
 
-    def at(share: float) -> Result:
-        share = float(round(share, 12))
-        if share not in cache:
-            for i in rows:
-                built.model.origin_cap_share[i] = share
-            if progress:
-                progress(share)
-            cache[share] = collect_results(built, run_solver(built.model, solver))
-        return cache[share]
-
-    free = at(1.0)
+    free = at(UNCAPPED)
     if not free.optimal:
         raise InputError([Problem(None, None, None, f"no plan exists even without the {name} cap "
                                                     f"({free.status}); the frontier needs a feasible start.")])
-    start = _achieved(free, name)
+    start = _achieved(free, names)
     grid = np.linspace(start, 0.0, points)
     kinds = {float(round(s, 12)): "sweep" for s in grid}
     last_feasible, first_infeasible = None, None
@@ -127,7 +120,7 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     kinds.setdefault(float(round(start, 12)), "sweep")
     kinds[float(round(start, 12))] = "unconstrained" + (", current" if "current" in kinds[float(round(start, 12))]
                                                          else "")
-    table = pd.DataFrame([_point(share, kinds.get(share, "search"), cache[share], name, tightest)
+    table = pd.DataFrame([_point(share, kinds.get(share, "search"), cache[share], name, names, tightest)
                           for share in sorted(kinds, reverse=True)])
     explanation = ""
     if first_infeasible is not None:
@@ -145,20 +138,44 @@ def _with_share(data: SourcingData, rows: list[int], share: float) -> SourcingDa
     return replace(data, origin_caps=caps)
 
 
-def _achieved(result: Result, cap_name: str) -> float:
+class CapSweep:
+    """One model, built once, re-solved warm at any share of the given cap rows (results cached by share)."""
+
+    def __init__(self, data: SourcingData, rows: list[int], progress: Progress | None = None):
+        self.built = build(data)
+        self.rows = rows
+        self.solver = make_sweep_solver(data.settings.time_limit)
+        self.progress = progress
+        self.results: dict[float, Result] = {}
+
+    def at(self, share: float) -> Result:
+        share = float(round(share, 12))
+        if share not in self.results:
+            for i in self.rows:
+                self.built.model.origin_cap_share[i] = share
+            if self.progress:
+                self.progress(share)
+            self.results[share] = collect_results(self.built, run_solver(self.built.model, self.solver))
+        return self.results[share]
+
+
+def _achieved(result: Result, cap_names: set[str]) -> float:
+    """The highest share reached under any of the swept caps (material, scenario, period)."""
     shares = result.origin_shares
-    return float(shares.loc[shares["cap"] == cap_name, "share"].max())
+    return float(shares.loc[shares["cap"].isin(cap_names), "share"].max())
 
 
-def _point(share: float, kind: str, result: Result, cap_name: str, tightest: float | None) -> dict:
+def _point(share: float, kind: str, result: Result, cap_name: str, cap_names: set[str],
+           tightest: float | None) -> dict:
     row = {"max_share": share, "point": kind}
     row.update(case_row("", result))
     del row["case"]
     if result.optimal:
         prices = result.shadow_prices
-        row["achieved_share"] = _achieved(result, cap_name)
+        row["achieved_share"] = _achieved(result, cap_names)
+        # One max_share moves every swept cap row at once: its value is the sum of their prices.
         row["shadow_price_per_point"] = float(
-            prices.loc[(prices["rule"] == "origin cap") & (prices["name"] == cap_name), "value"].sum())
+            prices.loc[(prices["rule"] == "origin cap") & (prices["name"].isin(cap_names)), "value"].sum())
     else:
         floor = f"{tightest:.2%}" if tightest is not None else "any share"
         row["why"] = (f"No plan meets every rule with the {cap_name} cap at {share:.1%}: the tightest feasible "

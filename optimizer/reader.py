@@ -8,7 +8,6 @@ Types and meaning are checked by `validate`, not here.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import warnings
 from pathlib import Path
 
@@ -147,8 +146,11 @@ def _clean(value: object) -> object:
     if isinstance(value, str):
         value = value.strip()
         return value or None
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    try:
+        if pd.isna(value):  # NaN, pandas' NA and NaT are blanks too
+            return None
+    except (TypeError, ValueError):
+        pass
     if isinstance(value, (dt.datetime, dt.date)):
         return value
     return value
@@ -179,6 +181,11 @@ def _to_frame(sheet: str, rows: list[list[object]], problems: list[Problem]) -> 
         body.append(r[: len(names)])
         index.append(i)
     frame = pd.DataFrame(body, columns=names, index=pd.Index(index, name="row"), dtype=object)
+    for j, name in enumerate(names):
+        if name.startswith("_blank_") and frame[name].notna().any():
+            row = frame.index[frame[name].notna()][0]
+            problems.append(Problem(sheet, header_at + 1, None, f"column {j + 1} has values (from row {row}) but no "
+                                                                "header; add the header or delete the values."))
     keep = [n for n in names if not n.startswith("_blank_")]
     return frame[keep].copy()
 

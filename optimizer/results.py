@@ -408,7 +408,7 @@ def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
         ("status", "Status", result.status, ""),
         ("objective", "Objective (expected cost + risk term)", result.objective, currency),
         ("expected_cost", "Expected cost", float(np.dot(probability, cost)), currency),
-        (f"cvar_{level:g}", f"CVaR {level:.0%} (mean of the worst {1 - level:.0%})",
+        (f"cvar_{level:g}", f"CVaR {level * 100:g}% (mean of the worst {(1 - level) * 100:.3g}%)",
          cvar_of(cost, probability, level), currency),
         ("worst_scenario_cost", "Worst-scenario cost", float(cost.max()), currency),
         (f"expected_{country.lower().replace(' ', '_')}_share", f"Expected {country} share",

@@ -131,18 +131,14 @@ def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
                      seconds, duals=duals)
 
 
-def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
-               options: dict | None = None) -> SolverRun:
-    """One solve without a persistent interface: Pyomo's LinearStandardFormCompiler builds the sparse
-    arrays in one pass and highspy takes them as they are (about half the hand-over of APPSI).
-
-    Loads primal values and duals (d objective / d right-hand side) only when HiGHS proved optimality.
-    """
+def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
+    """The model as a highspy.Highs ready to run, and the standard form that maps its rows and columns
+    back to Pyomo: LinearStandardFormCompiler builds the sparse arrays in one pass and highspy takes
+    them as they are (about half the hand-over of APPSI)."""
     import highspy
     import numpy as np
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-    started = time.perf_counter()
     form = LinearStandardFormCompiler().write(model, mixed_form=True)
     matrix = form.A.tocsc()
     n_rows, n_cols = matrix.shape
@@ -167,22 +163,26 @@ def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
     highs.passModel(lp)
-    handover = time.perf_counter() - started
+    return highs, form
+
+
+def run_highs(highs, form) -> SolverRun:
+    """Run HiGHS; load primal values and duals (d objective / d rhs) only when it proved optimality."""
+    import highspy
+
+    started = time.perf_counter()
     with SOLVE_LOCK:
         highs.run()
-    seconds = time.perf_counter() - started - handover
-    model_status = highs.getModelStatus()
+    seconds = time.perf_counter() - started
     status = {
         highspy.HighsModelStatus.kOptimal: OPTIMAL,
         highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
         highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
         highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
         highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
-    }.get(model_status, NOT_SOLVED)
+    }.get(highs.getModelStatus(), NOT_SOLVED)
     if status != OPTIMAL:
-        run = SolverRun(status, _status_message(status, TerminationCondition.unknown), None, seconds)
-        run.handover_seconds = handover
-        return run
+        return SolverRun(status, _status_message(status, TerminationCondition.unknown), None, seconds)
     solution = highs.getSolution()
     for var, value in zip(form.columns, solution.col_value):
         var.set_value(value, skip_validation=True)
@@ -190,8 +190,31 @@ def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
     for (constraint, _), dual in zip(form.rows, solution.row_dual):
         duals[constraint] = duals.get(constraint, 0.0) + dual  # a ranged row comes as two rows
     objective = float(highs.getInfo().objective_function_value)
-    return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
-                     handover_seconds=handover)
+    return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals)
+
+
+#: Below this many variables a one-off solve goes through APPSI: the standard-form compiler's
+#: import of scipy (about a second) costs more than it saves on a small model.
+STANDARD_FORM_FROM = 20_000
+
+
+def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
+               options: dict | None = None) -> SolverRun:
+    """One solve, timed in its two parts: the standard-form path for large models (see hand_over),
+    the persistent interface for small ones."""
+    started = time.perf_counter()
+    if model.nvariables() < STANDARD_FORM_FROM:
+        solver = make_sweep_solver(time_limit, options)  # nothing changes after set_instance
+        with SOLVE_LOCK:  # APPSI captures the process's output streams here too
+            solver.set_instance(model)
+        handover = time.perf_counter() - started
+        run = run_solver(model, solver)
+    else:
+        highs, form = hand_over(model, time_limit, options)
+        handover = time.perf_counter() - started
+        run = run_highs(highs, form)
+    run.handover_seconds = handover
+    return run
 
 
 def _status_message(status: str, condition: TerminationCondition) -> str:

@@ -75,7 +75,8 @@ def value_of_information(data: SourcingData) -> pd.DataFrame:
 
     ws_costs, ws_status = [], OPTIMAL
     for w, scenario in enumerate(data.scenarios.index):
-        own = floors.xs(scenario, level="scenario") if len(floors) else pd.Series(dtype=float)
+        own = (floors[floors.index.get_level_values("scenario") == scenario].droplevel("scenario")
+               if len(floors) else pd.Series(dtype=float))
         single = _single(data, scenario, own.reindex(data.materials.index, fill_value=0.0))
         built = build(single, factors=(availability[w:w + 1], multiplier[w:w + 1]))
         run = run_solver(built.model, make_solver(data.settings.time_limit))

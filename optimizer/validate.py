@@ -52,7 +52,7 @@ KEYS = {
     "suppliers": ("supplier",),
     "offers": ("supplier", "material", "period"),
     "scenarios": ("scenario",),
-    "origin_caps": ("country", "stage", "material"),
+    "origin_caps": ("country", "stage", "material", "per_period"),
     "service_levels": ("material", "scenario"),
     "supplier_caps": ("supplier", "material"),
     "settings": ("key",),
@@ -82,9 +82,13 @@ def validate(tables: Tables, source: str = "") -> SourcingData:
     check_for_probabilities(typed, problems)
     check_for_disruption_windows(typed, problems)
     settings = check_for_settings(typed, problems)
+    notes: list[str] = []
+    check_for_country_names(typed, stages, problems, notes)
     if problems:
         raise InputError(_sorted(problems))
-    return _assemble(typed, stages, settings, tables, source)
+    data = _assemble(typed, stages, settings, tables, source)
+    data.warnings.extend(notes)
+    return data
 
 
 # --------------------------------------------------------------------------- parsing
@@ -135,6 +139,8 @@ def _parse_sheet(sheet: str, table: pd.DataFrame, stages: list[str],
                 problems.append(Problem(sheet, row, column.name, error))
             values.append(value)
         out[column.name] = pd.Series(values, index=table.index, dtype=object)
+    if sheet == "suppliers" and "kind" in stages:
+        problems.append(Problem(sheet, 1, "kind_country", "a stage cannot be named 'kind'; rename the column."))
     if sheet == "suppliers" and "supplier" in table.columns and not stages:
         problems.append(Problem(sheet, 1, None, "no '<stage>_country' column; add at least one, "
                                                 "for example 'refining_country'."))
@@ -482,13 +488,30 @@ def _assemble(typed: Tables, stages: list[str], settings: Settings, tables: Tabl
         supplier_caps=supplier_caps, settings=settings, cases=typed["cases"],
         tables=tables, source=source,
     )
-    known_countries = data.countries()
-    for sheet in ("disruptions", "origin_caps"):
-        for row, country in _cells(typed[sheet], "country"):
-            if country not in known_countries:
-                data.warnings.append(f"sheet '{sheet}', row {row}, column 'country': no supplier has country "
-                                     f"'{country}', so the row has no effect.")
     return data
+
+
+def check_for_country_names(typed: Tables, stages: list[str], problems: list[Problem],
+                            notes: list[str]) -> None:
+    """A country that differs from a supplier's only in letter case is a typo that would silently
+    switch a rule off: an error. A country no supplier has at all only has no effect: a warning."""
+    suppliers = typed["suppliers"]
+    known = {c for s in stages for c in suppliers.get(f"{s}{STAGE_SUFFIX}", []) if c is not None}
+    folded = {c.casefold(): c for c in known}
+    places = [(sheet, row, "country", value) for sheet in ("disruptions", "origin_caps")
+              for row, value in _cells(typed[sheet], "country")]
+    places += [("settings", row, "value", s["value"]) for row, s in _rows(typed["settings"])
+               if s["key"] is not None and str(s["key"]).lower() == "dependency_country" and s["value"]]
+    for sheet, row, column, value in places:
+        if value in known:
+            continue
+        if str(value).casefold() in folded:
+            problems.append(Problem(sheet, row, column, f"unknown country {describe(value)}; did you mean "
+                                                        f"'{folded[str(value).casefold()]}'? Countries are matched "
+                                                        "exactly as the suppliers sheet writes them."))
+        else:
+            notes.append(f"sheet '{sheet}', row {row}, column '{column}': no supplier has country '{value}', "
+                         "so the row has no effect.")
 
 
 def _cap_name(cap) -> str:

@@ -37,6 +37,7 @@ class Edit:
     value: object
     origin: Problem
     create: bool = False
+    optional: bool = False  # a `drop` that may match nothing
 
 
 def parse_where(text: str | None, origin: Problem) -> tuple[tuple[str, str, str | None], ...]:
@@ -143,6 +144,8 @@ def apply_edits(tables: Tables, edits: list[Edit]) -> Tables:
                                                          + ", ".join(sorted(known)) + ".")])
         mask = _matches(table, edit.where, edit)
         if not mask.any():
+            if edit.optional:
+                continue
             if edit.action == "set" and edit.create:
                 table = _append(table, edit)
                 tables[edit.sheet] = table
@@ -237,9 +240,11 @@ class Overrides:
                 edits.append(Edit("offers", (("supplier", "=", name),), column, "scale", value,
                                   _option(option, text)))
         for name in self.drop_supplier or ():
-            for sheet in ("offers", "suppliers"):
-                edits.append(Edit(sheet, (("supplier", "=", name),), "supplier", "drop", None,
-                                  _option("--drop-supplier", name)))
+            origin = _option("--drop-supplier", name)
+            edits.append(Edit("suppliers", (("supplier", "=", name),), "supplier", "drop", None, origin))
+            for sheet in ("offers", "disruptions", "supplier_caps"):  # every row that names it
+                edits.append(Edit(sheet, (("supplier", "=", name),), "supplier", "drop", None, origin,
+                                  optional=True))
         for text in self.probability or ():
             edits += _probability_edits(tables, text)
         return edits
@@ -266,7 +271,10 @@ def _probability_edits(tables: Tables, text: str) -> list[Edit]:
         raise InputError([Problem(None, None, None, f"option --probability {describe(text)}: no scenario named "
                                                     f"{describe(name)}.")])
     others = scenarios[scenarios["scenario"].map(_as_text) != name]["probability"]
-    rest = sum(float(_as_text(p) or 0) for p in others)
+    rest = 0.0
+    for cell in others:
+        if _as_text(cell) is not None:
+            rest += _number(cell, Edit("scenarios", (), "probability", "scale", cell, origin), "--probability")
     if not 0 < new <= 1 or (rest <= 0 and new < 1):
         raise InputError([Problem(None, None, None, f"option --probability {describe(text)}: the probability must "
                                                     "be above 0 and at most 1, with other scenarios to rescale.")])

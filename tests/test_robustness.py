@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pickle
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from optimizer.catalog import bundled_instance
 from optimizer.cli import main
 from optimizer.export import Workbook, write_csv_tables, write_plan
 from optimizer.solve import UNBOUNDED, make_solver, run_solver, solve_once
+solve_module = importlib.import_module("optimizer.solve")
 
 HOSTILE = ['=HYPERLINK("http://example.invalid","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3",
            "[bold]Marked up[/bold]"]
@@ -173,7 +176,7 @@ def test_unbounded_is_reported_in_words():
 
 
 @pytest.mark.parametrize("interface", ["persistent", "standard form"])
-def test_duals_follow_the_minimisation_sign_convention(interface):
+def test_duals_follow_the_minimisation_sign_convention(interface, monkeypatch):
     """Both solve paths give d(objective)/d(rhs): a binding <= row of a minimisation has a dual <= 0."""
     model = pyo.ConcreteModel()
     model.x = pyo.Var(domain=pyo.NonNegativeReals)
@@ -181,7 +184,9 @@ def test_duals_follow_the_minimisation_sign_convention(interface):
     model.need = pyo.Constraint(expr=model.x + model.y >= 5)
     model.cap = pyo.Constraint(expr=model.x <= 3)
     model.total_objective = pyo.Objective(expr=model.x + 2 * model.y)
-    run = run_solver(model, make_solver()) if interface == "persistent" else solve_once(model)
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
+    run = solve_once(model)
+    assert run.handover_seconds > 0
     assert run.objective == pytest.approx(7)
     assert run.duals[model.need] == pytest.approx(2.0)   # one more unit needed costs 2 (bought as y)
     assert run.duals[model.cap] == pytest.approx(-1.0)   # one more unit of x allowed saves 1
