@@ -155,7 +155,8 @@ class CapSweep:
                 self.built.model.origin_cap_share[i] = share
             if self.progress:
                 self.progress(share)
-            self.results[share] = collect_results(self.built, run_solver(self.built.model, self.solver))
+            self.results[share] = collect_results(self.built, run_solver(self.built.model, self.solver),
+                                                  detail=False)
         return self.results[share]
 
 

@@ -178,6 +178,21 @@ def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: 
         return before + supplied + m.unmet_demand[mat, n] == float(demand[(mat, period[n])]) + m.inventory[mat, n]
 
 
+def _inflows_of(model: pyo.ConcreteModel, suppliers: set[str], material: str) -> dict[tuple, list]:
+    """Keys of inflow for these suppliers and this material, grouped by (node,); the grouping by
+    (supplier, material) is made once per model."""
+    if not hasattr(model, "_inflows_by_offer"):
+        grouped: dict[tuple, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+        for key in model.INFLOW_NODES:
+            grouped[(key[0], key[1])][(key[2],)].append(key)
+        model._inflows_by_offer = grouped
+    at: dict[tuple, list] = defaultdict(list)
+    for supplier in sorted(suppliers):
+        for node, keys in model._inflows_by_offer.get((supplier, material), {}).items():
+            at[node].extend(keys)
+    return at
+
+
 def _path_keys(tree: ScenarioTree, keys_at: dict, group: tuple) -> dict[str, list]:
     """For each scenario, the keys found along its path of nodes for one group (e.g. a material)."""
     out = {}
@@ -285,10 +300,7 @@ def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Scena
     for i, cap in enumerate(caps.itertuples()):
         through = matching_suppliers(data, cap.country, cap.stage)
         for mat in covered_materials(data, cap.material):
-            at: dict[tuple, list] = defaultdict(list)
-            for key in model.INFLOW_NODES:
-                if key[0] in through and key[1] == mat:
-                    at[(key[2],)].append(key)
+            at = _inflows_of(model, through, mat)
             if not at:
                 continue
             if cap.per_period:
@@ -337,10 +349,7 @@ def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Sce
     index, keys_of = [], {}
     for i, cap in enumerate(data.supplier_caps.itertuples()):
         for mat in covered_materials(data, cap.material):
-            at: dict[tuple, list] = defaultdict(list)
-            for key in model.INFLOW_NODES:
-                if key[0] == cap.supplier and key[1] == mat:
-                    at[(key[2],)].append(key)
+            at = _inflows_of(model, {cap.supplier}, mat)
             for w, keys in _path_keys(tree, at, ()).items():
                 if keys:
                     index.append((i, mat, w))

@@ -65,8 +65,12 @@ class Result:
         return {name: getattr(self, name) for name in ("summary",) + PLAN_TABLES}
 
 
-def collect_results(built: Built, run: SolverRun) -> Result:
-    """The result tables of a solve (only the status and message when not optimal)."""
+def collect_results(built: Built, run: SolverRun, detail: bool = True) -> Result:
+    """The result tables of a solve (only the status and message when not optimal).
+
+    detail=False leaves out the plan, flows and balance tables (a sweep point needs only the headline,
+    costs, fill rates, shares and shadow prices).
+    """
     data = built.data
     result = Result(status=run.status, message=run.message, data=data, objective=run.objective)
     result.run_info = _run_info(data, run, built)
@@ -74,14 +78,14 @@ def collect_results(built: Built, run: SolverRun) -> Result:
         return result
     currency = data.settings.currency
     values = _gather(built)
-    flows = _flows(built, values, currency)
-    result.plan = _plan(built, currency)
-    result.flows = flows
-    result.balance = _balance(built, values)
+    if detail:
+        result.plan = _plan(built, currency)
+        result.flows = _flows(built, values, currency)
+        result.balance = _balance(built, values)
     result.scenario_costs = _scenario_costs(built, values, currency)
     result.fill_rates = _fill_rates(built, values)
     result.origin_shares = _origin_shares(built, values)
-    result.dependency = _dependency(built, flows)
+    result.dependency = _dependency(built, values)
     result.shadow_prices = _shadow_prices(built, run.duals, currency)
     result.summary = _summary(built, result, currency)
     for name in PLAN_TABLES:
@@ -322,21 +326,25 @@ def _share_row(cap, material: str, scenario: str, period: str | None, supplied: 
             "share": supplied / demand if demand > 0 else 0.0, "max_share": cap.max_share}
 
 
-def _dependency(built: Built, flows: pd.DataFrame) -> pd.DataFrame:
+def _dependency(built: Built, values: _Values) -> pd.DataFrame:
     """Share of each material's demand supplied through the dependency country at any stage."""
-    data = built.data
+    data, tree = built.data, built.tree
     country = data.settings.dependency_country
-    through = flows[flows["supplier"].isin(matching_suppliers(data, country, None))]
-    supplied = through.groupby(["scenario", "material"])["quantity"].sum()
-    total = data.total_demand()
-    rows = []
-    for scenario, probability in zip(built.tree.scenarios, built.tree.probability):
-        for mat in data.materials.index:
-            amount = float(supplied.get((scenario, mat), 0.0))
-            rows.append({"scenario": scenario, "probability": float(probability), "country": country,
-                         "material": mat, "supplied_through": amount, "demand": float(total[mat]),
-                         "share": amount / total[mat] if total[mat] > 0 else 0.0})
-    return pd.DataFrame(rows)
+    inflow = values.inflow
+    through = inflow[inflow["supplier"].isin(matching_suppliers(data, country, None))]
+    materials = list(values.material_index)
+    per_node = np.zeros((len(materials), len(tree.nodes)))
+    for (mat, n), amount in through.groupby(["material", "node"])["quantity"].sum().items():
+        per_node[values.material_index[mat], n] = amount
+    supplied = per_node[:, tree.node_of].sum(axis=2).T  # scenarios x materials
+    total = data.total_demand().reindex(materials).to_numpy()
+    frame = pd.DataFrame({"scenario": np.repeat(tree.scenarios, len(materials)),
+                          "probability": np.repeat(tree.probability, len(materials)), "country": country,
+                          "material": np.tile(materials, len(tree.scenarios)), "supplied_through": supplied.ravel(),
+                          "demand": np.tile(total, len(tree.scenarios))})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["share"] = np.where(frame["demand"] > 0, frame["supplied_through"] / frame["demand"], 0.0)
+    return frame
 
 
 def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
