@@ -25,6 +25,33 @@ def supplier(name: str, kind: str = "contract", refining: str | None = None,
     return {"supplier": name, "kind": kind, "mining_country": mining, "refining_country": refining}
 
 
+#: Demand 100; a contract at 10 that delivers half in 'cut' (p 0.5), spot at 40, holding 1 (optimum worked out
+#: in test_hand_solved: contract 200, expected cost 1550).
+OVER_CONTRACTING = dict(
+    materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
+    suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
+    offers=[{"supplier": "A", "material": "Dy", "price": 10, "capacity": 300},
+            {"supplier": "S", "material": "Dy", "price": 40}],
+    scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+    disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0.5}],
+)
+
+#: Demand 100; China at 10 (gone in 'ban', p 0.2), Project Vault at 15 plus a fee of 2 (limit 100), Lynas at 30;
+#: China capped at 60% (optimum worked out in test_hand_solved: expected cost 1460).
+VAULT_UNDER_CAP = dict(
+    suppliers=[supplier("China refiners", "contract", "China"),
+               supplier("Project Vault", "stockpile", "United States"),
+               supplier("Lynas", "contract", "Malaysia")],
+    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+            {"supplier": "Project Vault", "material": "Dy", "price": 15, "reserve_limit": 100,
+             "reservation_fee": 2},
+            {"supplier": "Lynas", "material": "Dy", "price": 30}],
+    scenarios=[{"scenario": "calm", "probability": 0.8}, {"scenario": "ban", "probability": 0.2}],
+    disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
+    origin_caps=[{"country": "China", "max_share": 0.6}],
+)
+
+
 def solve(frames: dict):
     result = so.solve(so.from_frames(frames))
     return result

@@ -9,22 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import make, supplier
+from conftest import VAULT_UNDER_CAP, make
 from optimizer.cli import main
 
 #: The stockpile-under-cap instance of test_hand_solved: expected cost 1460 worked out on paper.
-VAULT = make(
-    suppliers=[supplier("China refiners", "contract", "China"),
-               supplier("Project Vault", "stockpile", "United States"),
-               supplier("Lynas", "contract", "Malaysia")],
-    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
-            {"supplier": "Project Vault", "material": "Dy", "price": 15, "reserve_limit": 100,
-             "reservation_fee": 2},
-            {"supplier": "Lynas", "material": "Dy", "price": 30}],
-    scenarios=[{"scenario": "calm", "probability": 0.8}, {"scenario": "ban", "probability": 0.2}],
-    disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
-    origin_caps=[{"country": "China", "max_share": 0.6}],
-)
+VAULT = make(**VAULT_UNDER_CAP)
 
 
 def write_csv(frames: dict, folder: Path) -> Path:

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import optimizer as so
-from conftest import make, supplier
+from conftest import OVER_CONTRACTING, make, supplier
 from optimizer.cli import main
 
 TWO = dict(
@@ -28,13 +28,7 @@ def test_vss_with_a_floor_for_one_scenario_only():
 def test_frontier_starts_from_the_truly_unconstrained_optimum():
     """Half of China's deliveries fail in 'cut': the optimum contracts 200 (China share 200% in calm), above
     a 100% cap; the curve must start there."""
-    frames = make(
-        materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
-        suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
-        offers=[{"supplier": "A", "material": "Dy", "price": 10, "capacity": 300},
-                {"supplier": "S", "material": "Dy", "price": 40}],
-        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
-        disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0.5}])
+    frames = make(**OVER_CONTRACTING)
     curve = so.frontier(so.from_frames(frames), "China", points=3)
     first = curve.table.iloc[0]
     assert curve.unconstrained_share == pytest.approx(2.0)

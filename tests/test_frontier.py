@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import optimizer as so
-from conftest import make, supplier
+from conftest import OVER_CONTRACTING, make, supplier
 from optimizer.catalog import bundled_instance
 from optimizer.frontier import frontier
 from optimizer.stochastic import value_of_information
@@ -118,14 +118,7 @@ def test_vss_and_evpi_by_hand():
     0.5 (1366.67) + 0.5 (666.67 + 1333.33) = 1683.33. WS: each scenario alone costs 1000.
     VSS = 133.33, EVPI = 550.
     """
-    data = so.from_frames(make(
-        materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
-        suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
-        offers=[{"supplier": "A", "material": "Dy", "price": 10, "capacity": 300},
-                {"supplier": "S", "material": "Dy", "price": 40}],
-        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
-        disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0.5}],
-    ))
+    data = so.from_frames(make(**OVER_CONTRACTING))
     table = value_of_information(data).set_index("measure")
     assert table["value"].to_dict() == pytest.approx({
         "RP": 1550, "EV": 1000, "EEV": 1683 + 1 / 3, "WS": 1000, "VSS = EEV - RP": 133 + 1 / 3,

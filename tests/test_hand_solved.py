@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import make, solve, supplier
+from conftest import OVER_CONTRACTING, VAULT_UNDER_CAP, make, solve, supplier
 
 
 def quantity(result, decision: str, name: str, period: str | None = None) -> float:
@@ -23,14 +23,7 @@ def test_over_contracting_when_deliveries_may_fall_short(approx):
     expected -2, so contract more. Above x = 200 the cut scenario is covered too: +11 and +5.5.
     So x = 200 and E = 0.5 (2000 + 100) + 0.5 (1000) = 1550.
     """
-    result = solve(make(
-        materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
-        suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
-        offers=[{"supplier": "A", "material": "Dy", "price": 10, "capacity": 300},
-                {"supplier": "S", "material": "Dy", "price": 40}],
-        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
-        disruptions=[{"scenario": "cut", "supplier": "A", "availability": 0.5}],
-    ))
+    result = solve(make(**OVER_CONTRACTING))
     assert result.status == "optimal"
     assert quantity(result, "contract", "A") == approx(200)
     assert result.headline["expected_cost"] == approx(1550)
@@ -70,18 +63,7 @@ def test_stockpile_reservation_under_an_origin_cap():
     E = 0.8 (600 + 600) + 0.2 (1500) + 200 = 1460. One more point of cap moves one unit from the vault
     (15) to China (10) in calm: worth 0.8 * 5 = 4 per percentage point.
     """
-    result = solve(make(
-        suppliers=[supplier("China refiners", "contract", "China"),
-                   supplier("Project Vault", "stockpile", "United States"),
-                   supplier("Lynas", "contract", "Malaysia")],
-        offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
-                {"supplier": "Project Vault", "material": "Dy", "price": 15, "reserve_limit": 100,
-                 "reservation_fee": 2},
-                {"supplier": "Lynas", "material": "Dy", "price": 30}],
-        scenarios=[{"scenario": "calm", "probability": 0.8}, {"scenario": "ban", "probability": 0.2}],
-        disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
-        origin_caps=[{"country": "China", "max_share": 0.6}],
-    ))
+    result = solve(make(**VAULT_UNDER_CAP))
     assert quantity(result, "contract", "China refiners") == pytest.approx(60)
     assert quantity(result, "stockpile reservation", "Project Vault") == pytest.approx(100)
     assert quantity(result, "contract", "Lynas") == pytest.approx(0)

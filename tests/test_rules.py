@@ -150,16 +150,20 @@ def test_stockpile_draws_never_exceed_the_reservation():
     assert result.headline["expected_cost"] == pytest.approx(45 + 45 * 15 + 155 * 50)
 
 
+#: China at 10 is gone in 'ban' (p 0.1), Lynas at 20 always delivers, shortage costs 50.
+HEDGE = dict(
+    suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
+    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+            {"supplier": "Lynas", "material": "Dy", "price": 20}],
+    materials=[{"material": "Dy", "shortage_penalty": 50}],
+    scenarios=[{"scenario": "calm", "probability": 0.9}, {"scenario": "ban", "probability": 0.1}],
+    disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
+)
+
+
 def test_budget_binds_exactly_against_the_cvar_term():
     """With a CVaR weight the plan hedges above the cheapest expected cost; a budget pulls it back."""
-    base = dict(
-        suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
-        offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
-                {"supplier": "Lynas", "material": "Dy", "price": 20}],
-        materials=[{"material": "Dy", "shortage_penalty": 50}],
-        scenarios=[{"scenario": "calm", "probability": 0.9}, {"scenario": "ban", "probability": 0.1}],
-        disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
-    )
+    base = HEDGE
     hedged = solve(make(**base, settings=[{"key": "cvar_weight", "value": 1}, {"key": "cvar_level", "value": 0.9}]))
     budget = hedged.headline["expected_cost"] - 100
     capped = solve(make(**base, settings=[{"key": "cvar_weight", "value": 1}, {"key": "cvar_level", "value": 0.9},
@@ -169,14 +173,7 @@ def test_budget_binds_exactly_against_the_cvar_term():
 
 def test_cvar_is_the_tail_scenario_and_its_cap_binds():
     """beta = 0.9 and p(ban) = 0.1: CVaR is the ban scenario's cost. Capping it at 2500 forces a hedge."""
-    base = dict(
-        suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
-        offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
-                {"supplier": "Lynas", "material": "Dy", "price": 20}],
-        materials=[{"material": "Dy", "shortage_penalty": 50}],
-        scenarios=[{"scenario": "calm", "probability": 0.9}, {"scenario": "ban", "probability": 0.1}],
-        disruptions=[{"scenario": "ban", "country": "China", "availability": 0}],
-    )
+    base = HEDGE
     free = solve(make(**base, settings=[{"key": "cvar_level", "value": 0.9}]))
     assert free.headline["cvar_0.9"] == pytest.approx(5000)  # nothing arrives in ban: 100 x 50
     capped = solve(make(**base, settings=[{"key": "cvar_level", "value": 0.9}, {"key": "cvar_max", "value": 2500}]))
