@@ -186,17 +186,13 @@ def _gather(built: Built) -> _Values:
     model, tree = built.model, built.tree
     on = tree.offer_nodes
     available = on[on["availability"] > 0].copy()
-    quantity = np.empty(len(available))
-    keys = list(zip(available["supplier"], available["material"], available["node"]))
     contract = (available["kind"] == "contract").to_numpy()
-    periods = available["period"].to_numpy()
-    spot, draw = model.spot_purchase, model.stockpile_draw
-    for i, key in enumerate(keys):
-        if contract[i]:
-            quantity[i] = decision_value(model.contract_quantity[key[0], key[1], periods[i]])
-        else:
-            var = spot[key] if key in spot else draw[key]
-            quantity[i] = var.value or 0.0
+    solved = {**{k: v.value for k, v in model.spot_purchase.items()},
+              **{k: v.value for k, v in model.stockpile_draw.items()}}
+    first_stage = {k: decision_value(v) for k, v in model.contract_quantity.items()}
+    keys = zip(available["supplier"], available["material"], available["node"], available["period"])
+    quantity = np.fromiter(((first_stage[(s, m, t)] if is_contract else (solved[(s, m, n)] or 0.0))
+                            for (s, m, n, t), is_contract in zip(keys, contract)), dtype=float, count=len(available))
     available["quantity"] = quantity * np.where(contract, available["availability"].to_numpy(), 1.0)
     materials = list(model.MATERIALS)
     index = {m: i for i, m in enumerate(materials)}
