@@ -8,6 +8,15 @@ from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
+def _default_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: Permissions of a new file as the user's umask has them (mkstemp's temporary files are private).
+NEW_FILE_MODE = _default_mode()
+
 #: Leading characters that make a spreadsheet read a CSV cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,6 +34,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     temporary = Path(name)
     try:
         write(temporary)
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else NEW_FILE_MODE)
         os.replace(temporary, path)
     except BaseException:
         with suppress(FileNotFoundError):

@@ -86,6 +86,21 @@ def test_cli_prints_names_as_typed(capsys, tmp_path):
     assert pd.read_csv(tmp_path / "t" / "plan.csv")["supplier"].tolist() == ["[bold]Lynas[/bold]"]
 
 
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """Not the private 0600 of the temporary file: the plan is meant to be shared."""
+    import os
+
+    from optimizer.files import atomic_write
+
+    mask = os.umask(0)
+    os.umask(mask)
+    path = atomic_write(tmp_path / "out.txt", lambda t: t.write_text("x"))
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    path.chmod(0o640)
+    atomic_write(path, lambda t: t.write_text("y"))  # an existing file keeps its permissions
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
 def _stray(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
 
