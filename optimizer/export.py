@@ -6,6 +6,7 @@ turned into a formula or a link. Nothing here solves or changes results.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +39,31 @@ RESULT_SHEETS = {
 
 
 class Workbook:
-    """A pandas ExcelWriter with the house formats: frozen header, filters, widths, number formats."""
+    """An xlsxwriter workbook with the house formats: frozen header, filters, widths, number formats.
+
+    Tables are written column by column with xlsxwriter directly (about twice as fast as
+    DataFrame.to_excel); blanks, NaN and infinities become empty cells.
+    """
 
     def __init__(self, path: Path):
-        self.writer = pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": WRITER_OPTIONS})
-        book = self.writer.book
+        import xlsxwriter
+
+        self.book = xlsxwriter.Workbook(str(path), WRITER_OPTIONS)
+        self.sheets: dict[str, object] = {}
+        book = self.book
         self.formats = {
             "number": book.add_format({"num_format": "#,##0.00"}),
             "share": book.add_format({"num_format": "0.0%"}),
             "integer": book.add_format({"num_format": "#,##0"}),
             "title": book.add_format({"bold": True, "font_size": 14}),
             "bold": book.add_format({"bold": True}),
+            "header": book.add_format({"bold": True, "bottom": 1}),
         }
+
+    def sheet(self, name: str):
+        if name not in self.sheets:
+            self.sheets[name] = self.book.add_worksheet(name)
+        return self.sheets[name]
 
     def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None) -> None:
         """A table formatted by what its columns hold, with a bold title line above it if given.
@@ -57,14 +71,14 @@ class Workbook:
         On a new sheet the header is frozen and filtered; below other content (the Summary) it is not.
         """
         frame = frame.reset_index(drop=True)
-        new_sheet = name not in self.writer.sheets
+        new_sheet = name not in self.sheets
+        sheet = self.sheet(name)
         if title:
-            if new_sheet:
-                self.writer.sheets[name] = self.writer.book.add_worksheet(name)
-            self.writer.sheets[name].write(start_row, 0, title, self.formats["bold"])
+            sheet.write_string(start_row, 0, title, self.formats["bold"])
             start_row += 1
-        frame.to_excel(self.writer, sheet_name=name, index=False, startrow=start_row)
-        sheet = self.writer.sheets[name]
+        for j, column in enumerate(frame.columns):
+            sheet.write_string(start_row, j, str(column), self.formats["header"])
+            sheet.write_column(start_row + 1, j, [_cell(v) for v in frame[column].tolist()])
         if new_sheet:
             sheet.freeze_panes(start_row + 1, 0)
             if len(frame.columns):
@@ -88,8 +102,7 @@ class Workbook:
 
     def key_values(self, name: str, title: str, rows: list[tuple[str, object, str]]) -> None:
         """A titled sheet of label / value / unit rows (the Summary)."""
-        sheet = self.writer.book.add_worksheet(name)
-        self.writer.sheets[name] = sheet
+        sheet = self.sheet(name)
         sheet.write(0, 0, title, self.formats["title"])
         for i, (label, value, unit) in enumerate(rows, start=2):
             sheet.write_string(i, 0, str(label), self.formats["bold"])
@@ -104,7 +117,18 @@ class Workbook:
         return len(rows) + 2
 
     def close(self) -> None:
-        self.writer.close()
+        self.book.close()
+
+
+def _cell(value: object) -> object:
+    """A value as a cell: None, NaN and infinities are left empty."""
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
 
 
 def _width(values: pd.Series, header: str) -> int:
@@ -211,7 +235,7 @@ def _print_wide(sheet) -> None:
 
 
 def _scatter(book: Workbook, sheet_name: str, title: str, x_title: str, y_title: str):
-    chart = book.writer.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
+    chart = book.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
     chart.set_title({"name": title})
     chart.set_x_axis({"name": x_title, "num_format": "0%", "major_gridlines": {"visible": True}})
     chart.set_y_axis({"name": y_title, "num_format": "#,##0"})
@@ -255,7 +279,7 @@ def write_frontier(frontier, path: str | Path) -> Path:
                                              "border": {"color": color}}})
         chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
                           "min": 0, "max": max(1.0, float(table["max_share"].max()))})
-        sheet = book.writer.sheets[sheet_name]
+        sheet = book.sheets[sheet_name]
         sheet.insert_chart(len(table) + 3, 0, chart)
         _print_wide(sheet)
         book.close()
@@ -285,8 +309,8 @@ def write_comparison(comparison, path: str | Path) -> Path:
                                   "categories": ["Comparison", i, columns.index(share), i, columns.index(share)],
                                   "values": ["Comparison", i, columns.index(cost), i, columns.index(cost)],
                                   "marker": {"type": "circle", "size": 9}})
-            book.writer.sheets["Comparison"].insert_chart(len(summary) + 3, 0, chart)
-        _print_wide(book.writer.sheets["Comparison"])
+            book.sheets["Comparison"].insert_chart(len(summary) + 3, 0, chart)
+        _print_wide(book.sheets["Comparison"])
         book.close()
 
     return atomic_write(path, write)
