@@ -113,10 +113,6 @@ def cvar_of(costs: np.ndarray, probabilities: np.ndarray, level: float) -> float
     return float(min(values))
 
 
-def _value(component) -> float:
-    return float(pyo.value(component))
-
-
 def decision_value(var) -> float:
     """A first-stage value; a decision that touches no rule or cost (nothing is ever delivered)
     gets no value from the solver and is reported at its lower bound."""

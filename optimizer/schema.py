@@ -129,6 +129,3 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_PARTS = 2_000
 
-
-def columns_of(sheet: str) -> dict[str, Column]:
-    return {c.name: c for c in SHEETS[sheet]}
