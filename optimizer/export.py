@@ -234,7 +234,7 @@ def _print_wide(sheet) -> None:
     sheet.fit_to_pages(1, 0)
 
 
-def _scatter(book: Workbook, sheet_name: str, title: str, x_title: str, y_title: str):
+def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
     chart = book.book.add_chart({"type": "scatter", "subtype": "straight_with_markers"})
     chart.set_title({"name": title})
     chart.set_x_axis({"name": x_title, "num_format": "0%", "major_gridlines": {"visible": True}})
@@ -260,7 +260,7 @@ def write_frontier(frontier, path: str | Path) -> Path:
         e_col = columns.index(f"expected_cost_{currency}")
         feasible = [i for i, s in enumerate(table["status"]) if s == "optimal"]
         note = (f"No plan below {frontier.tightest:.1%}" if frontier.tightest else "")
-        chart = _scatter(book, sheet_name, f"Cost of de-risking: {frontier.cap}. {note}".strip(),
+        chart = _scatter(book, f"Cost of de-risking: {frontier.cap}. {note}".strip(),
                          f"{frontier.cap}: most allowed share of demand", currency)
         if feasible:
             first, last = feasible[0] + 1, feasible[-1] + 1  # rows are sorted by share, feasible ones first
@@ -273,7 +273,8 @@ def write_frontier(frontier, path: str | Path) -> Path:
             rows = [i for i, p in enumerate(table["point"]) if label in p and table["status"].iloc[i] == "optimal"]
             if rows:
                 r = rows[0] + 1
-                chart.add_series({"name": f"{label} cap" if label == "current" else "tightest feasible cap", "categories": [sheet_name, r, x_col, r, x_col],
+                name = "current cap" if label == "current" else "tightest feasible cap"
+                chart.add_series({"name": name, "categories": [sheet_name, r, x_col, r, x_col],
                                   "values": [sheet_name, r, y_col, r, y_col], "line": {"none": True},
                                   "marker": {"type": marker, "size": 11, "fill": {"color": color},
                                              "border": {"color": color}}})
@@ -300,7 +301,7 @@ def write_comparison(comparison, path: str | Path) -> Path:
         cost = f"expected_cost_{currency}"
         if share is not None and cost in summary.columns:
             columns = list(summary.columns)
-            chart = _scatter(book, "Comparison", "What-if cases: expected cost against dependency",
+            chart = _scatter(book, "What-if cases: expected cost against dependency",
                              share.replace("_", " "), currency)
             for i, row in enumerate(summary.itertuples(index=False), start=1):
                 if row.status != "optimal":

@@ -155,8 +155,8 @@ def define_inflow(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
         return m.stockpile_draw[s, mat, n]
 
 
-def _inflows_by(model: pyo.ConcreteModel, tree: ScenarioTree):
-    """Keys of inflow grouped by (material, node) and by (supplier, material, node)."""
+def _inflows_by_material(model: pyo.ConcreteModel) -> dict[tuple, list[tuple]]:
+    """Keys of inflow grouped by (material, node)."""
     by_material: dict[tuple, list[tuple]] = defaultdict(list)
     for key in model.INFLOW_NODES:
         by_material[(key[1], key[2])].append(key)
@@ -165,7 +165,7 @@ def _inflows_by(model: pyo.ConcreteModel, tree: ScenarioTree):
 
 def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
     """Balance: I_{m,parent(n)} + sum_o inflow_{o,n} + u_{m,n} = D_{m,t(n)} + I_{m,n} (I at the root's parent = I0_m)."""
-    by_material = _inflows_by(model, tree)
+    by_material = _inflows_by_material(model)
     demand = data.demand["quantity"]
     opening = data.materials["initial_inventory"]
     parent = tree.nodes["parent"].to_dict()
