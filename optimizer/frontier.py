@@ -18,7 +18,7 @@ from .data import SourcingData
 from .errors import InputError, Problem
 from .explain import explain_infeasibility
 from .results import Result, collect_results
-from .solve import build, make_sweep_solver, run_solver
+from .solve import HandedOver, build
 from .whatif import Edit, apply_case
 
 Progress = Callable[[float], None]
@@ -144,7 +144,11 @@ class CapSweep:
     def __init__(self, data: SourcingData, rows: list[int], progress: Progress | None = None):
         self.built = build(data)
         self.rows = rows
-        self.solver = make_sweep_solver(data.settings.time_limit)
+        model = self.built.model
+        self.solver = HandedOver(model, data.settings.time_limit)
+        swept = set(rows)
+        self.constraints = [con for block in (model.origin_cap, model.origin_cap_per_period)
+                            for key, con in block.items() if key[0] in swept]
         self.progress = progress
         self.results: dict[float, Result] = {}
 
@@ -153,10 +157,10 @@ class CapSweep:
         if share not in self.results:
             for i in self.rows:
                 self.built.model.origin_cap_share[i] = share
+            self.solver.refresh(self.constraints)
             if self.progress:
                 self.progress(share)
-            self.results[share] = collect_results(self.built, run_solver(self.built.model, self.solver),
-                                                  detail=False)
+            self.results[share] = collect_results(self.built, self.solver.solve(), detail=False)
         return self.results[share]
 
 

@@ -194,28 +194,65 @@ def run_highs(highs, form) -> SolverRun:
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals)
 
 
-#: Below this many variables a one-off solve goes through APPSI: the standard-form compiler's
-#: import of scipy (about a second) costs more than it saves on a small model.
+#: Below this many variables the model goes to HiGHS through APPSI: the standard-form compiler's
+#: import of scipy (Pyomo imports scipy.stats with it, about a second) costs more than it saves.
 STANDARD_FORM_FROM = 20_000
+
+
+class HandedOver:
+    """The model handed over to HiGHS once, solved as often as needed; warm re-solves keep the basis.
+
+    Large models go through the standard-form compiler and highspy (see hand_over), small ones through
+    APPSI. After changing mutable Params, pass the constraints whose bounds they enter to `refresh`:
+    the standard-form path recomputes those rows' bounds from the Pyomo constraints and changes them
+    in HiGHS (APPSI pushes changed Params by itself).
+    """
+
+    def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
+        started = time.perf_counter()
+        self.model = model
+        self.appsi = model.nvariables() < STANDARD_FORM_FROM
+        if self.appsi:
+            self.solver = make_sweep_solver(time_limit, options)
+            with SOLVE_LOCK:  # APPSI captures the process's output streams here too
+                self.solver.set_instance(model)
+        else:
+            self.highs, self.form = hand_over(model, time_limit, options)
+            self._rows_of: dict | None = None
+        self.handover_seconds = time.perf_counter() - started
+
+    def refresh(self, constraints) -> None:
+        """Bring these constraints' bounds in HiGHS up to date with the Params they contain."""
+        if self.appsi:
+            return
+        import numpy as np
+        from pyomo.repn.standard_repn import generate_standard_repn
+
+        if self._rows_of is None:
+            self._rows_of = {}
+            for j, (con, sense) in enumerate(self.form.rows):
+                self._rows_of.setdefault(con, []).append((j, sense))
+        index, lower, upper = [], [], []
+        for con in constraints:
+            constant = generate_standard_repn(con.body, compute_values=True).constant
+            for j, sense in self._rows_of.get(con, ()):
+                index.append(j)
+                lower.append(-np.inf if sense > 0 else pyo.value(con.lower) - constant)
+                upper.append(np.inf if sense < 0 else pyo.value(con.upper) - constant)
+        if index:
+            self.highs.changeRowsBounds(len(index), np.array(index, dtype=np.int32),
+                                        np.array(lower, dtype=float), np.array(upper, dtype=float))
+
+    def solve(self) -> SolverRun:
+        run = run_solver(self.model, self.solver) if self.appsi else run_highs(self.highs, self.form)
+        run.handover_seconds = self.handover_seconds
+        return run
 
 
 def solve_once(model: pyo.ConcreteModel, time_limit: float | None = None,
                options: dict | None = None) -> SolverRun:
-    """One solve, timed in its two parts: the standard-form path for large models (see hand_over),
-    the persistent interface for small ones."""
-    started = time.perf_counter()
-    if model.nvariables() < STANDARD_FORM_FROM:
-        solver = make_sweep_solver(time_limit, options)  # nothing changes after set_instance
-        with SOLVE_LOCK:  # APPSI captures the process's output streams here too
-            solver.set_instance(model)
-        handover = time.perf_counter() - started
-        run = run_solver(model, solver)
-    else:
-        highs, form = hand_over(model, time_limit, options)
-        handover = time.perf_counter() - started
-        run = run_highs(highs, form)
-    run.handover_seconds = handover
-    return run
+    """One solve, timed in its two parts (hand-over and HiGHS)."""
+    return HandedOver(model, time_limit, options).solve()
 
 
 def _status_message(status: str, condition: TerminationCondition) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,8 @@ from optimizer.catalog import bundled_instance
 from optimizer.frontier import frontier
 from optimizer.stochastic import value_of_information
 from optimizer.whatif import Overrides, apply_case
+
+solve_module = importlib.import_module("optimizer.solve")
 
 LADDER = dict(
     suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia"),
@@ -30,7 +34,9 @@ def ladder_cost(share: float) -> float:
     return 3000 - 2000 * share if share >= 0.5 else 4000 - 4000 * share
 
 
-def test_hand_solved_curve_has_its_breakpoint_and_costs():
+@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+def test_hand_solved_curve_has_its_breakpoint_and_costs(interface, monkeypatch):
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
     curve = frontier(so.from_frames(make(**LADDER)), "China", points=11)
     table = curve.table
     assert curve.unconstrained_share == pytest.approx(1.0)
@@ -44,8 +50,10 @@ def test_hand_solved_curve_has_its_breakpoint_and_costs():
     assert prices[0.3] == pytest.approx(40.0)  # below the breakpoint the unit comes from spot (50)
 
 
-def test_infeasible_region_starts_below_the_tightest_cap():
+@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+def test_infeasible_region_starts_below_the_tightest_cap(interface, monkeypatch):
     """Without spot and with a 100% fill floor, Lynas' 50 units leave China at least half."""
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
     frames = make(**{**LADDER, "suppliers": LADDER["suppliers"][:2], "offers": LADDER["offers"][:2]},
                   service_levels=[{"min_fill_rate": 1}], origin_caps=[{"country": "China", "max_share": 0.8}])
     curve = frontier(so.from_frames(frames), "China", points=5)
@@ -60,10 +68,14 @@ def test_infeasible_region_starts_below_the_tightest_cap():
     assert current["objective"].tolist() == pytest.approx([ladder_cost(0.8)])
 
 
-@pytest.fixture(scope="module")
-def bundled_curve():
-    return so.read_instance(bundled_instance()), frontier(so.read_instance(bundled_instance()),
-                                                           "China:refining", points=9)
+@pytest.fixture(scope="module", params=["APPSI", "standard form"])
+def bundled_curve(request):
+    """The bundled curve through each hand-over: APPSI pushes the changed share itself, the standard-form
+    path changes the cap rows' bounds in HiGHS (HandedOver.refresh)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if request.param == "standard form" else 10**9)
+        return so.read_instance(bundled_instance()), frontier(so.read_instance(bundled_instance()),
+                                                               "China:refining", points=9)
 
 
 def test_warm_sweep_matches_fresh_solves(bundled_curve):
