@@ -179,27 +179,43 @@ class _Values:
 
 
 def _gather(built: Built) -> _Values:
+    if "gather" not in built.cache:
+        built.cache["gather"] = _gather_plan(built)
+    available, variables, factor, unmet_at, inventory_at, shape, index = built.cache["gather"]
+    inflow = available.copy()
+    inflow["quantity"] = np.fromiter((decision_value(v) for v in variables), dtype=float,
+                                     count=len(variables)) * factor
+    unmet = np.zeros(shape)
+    inventory = np.zeros(shape)
+    for at, values in ((unmet_at, unmet), (inventory_at, inventory)):
+        rows, columns, held = at
+        values[rows, columns] = np.fromiter((v.value or 0.0 for v in held), dtype=float, count=len(held))
+    return _Values(inflow, unmet, inventory, index)
+
+
+def _gather_plan(built: Built) -> tuple:
+    """Which variable holds each value _gather reads, and where it goes (worked out once per model)."""
     model, tree = built.model, built.tree
     on = tree.offer_nodes
     available = on[on["availability"] > 0].copy()
-    contract = (available["kind"] == "contract").to_numpy()
-    solved = {**{k: v.value for k, v in model.spot_purchase.items()},
-              **{k: v.value for k, v in model.stockpile_draw.items()}}
-    first_stage = {k: decision_value(v) for k, v in model.contract_quantity.items()}
-    keys = zip(available["supplier"], available["material"], available["node"], available["period"])
-    quantity = np.fromiter(((first_stage[(s, m, t)] if is_contract else (solved[(s, m, n)] or 0.0))
-                            for (s, m, n, t), is_contract in zip(keys, contract)), dtype=float, count=len(available))
-    available["quantity"] = quantity * np.where(contract, available["availability"].to_numpy(), 1.0)
+    kinds = available["kind"].tolist()
+    keys = zip(available["supplier"].tolist(), available["material"].tolist(), available["node"].tolist(),
+               available["period"].tolist(), kinds)
+    variables = [model.contract_quantity[s, m, t] if kind == "contract"
+                 else model.spot_purchase[s, m, n] if kind == "spot" else model.stockpile_draw[s, m, n]
+                 for s, m, n, t, kind in keys]
+    factor = np.where(available["kind"].to_numpy() == "contract", available["availability"].to_numpy(), 1.0)
     materials = list(model.MATERIALS)
     index = {m: i for i, m in enumerate(materials)}
-    n_nodes = len(tree.nodes)
-    unmet = np.zeros((len(materials), n_nodes))
-    inventory = np.zeros((len(materials), n_nodes))
-    for (mat, n), var in model.unmet_demand.items():
-        unmet[index[mat], n] = var.value or 0.0
-    for (mat, n), var in model.inventory.items():
-        inventory[index[mat], n] = var.value or 0.0
-    return _Values(available, unmet, inventory, index)
+
+    def placed(component):
+        items = list(component.items())
+        rows = np.array([index[mat] for (mat, _), _ in items], dtype=int)
+        columns = np.array([n for (_, n), _ in items], dtype=int)
+        return rows, columns, [v for _, v in items]
+
+    return (available, variables, factor, placed(model.unmet_demand), placed(model.inventory),
+            (len(materials), len(tree.nodes)), index)
 
 
 def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
@@ -222,9 +238,9 @@ def _balance(built: Built, values: _Values) -> pd.DataFrame:
     data, tree = built.data, built.tree
     materials = list(values.material_index)
     delivered = np.zeros_like(values.unmet)
-    grouped = values.inflow.groupby(["material", "node"])["quantity"].sum()
-    for (mat, n), amount in grouped.items():
-        delivered[values.material_index[mat], n] = amount
+    inflow = values.inflow
+    np.add.at(delivered, (inflow["material"].map(values.material_index).to_numpy(dtype=int),
+                          inflow["node"].to_numpy(dtype=int)), inflow["quantity"].to_numpy())
     parent = tree.nodes["parent"].to_numpy()
     opening = np.where(parent[None, :] >= 0, values.inventory[:, np.maximum(parent, 0)],
                        data.materials["initial_inventory"].reindex(materials).to_numpy()[:, None])
@@ -293,29 +309,40 @@ def _origin_shares(built: Built, values: _Values) -> pd.DataFrame:
     data, tree = built.data, built.tree
     total = data.total_demand()
     n_nodes = len(tree.nodes)
-    rows = []
+    scenarios, periods = np.asarray(tree.scenarios, dtype=object), np.asarray(data.periods, dtype=object)
+    n_scenarios, n_periods = len(scenarios), len(periods)
+    demand = data.demand["quantity"]
+    frames = []
     for cap in data.origin_caps.itertuples():
         flows = values.inflow[values.inflow["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
+        by_material = flows.groupby(["material", "node"])["quantity"].sum()
         for mat in covered_materials(data, cap.material):
-            per_node = (flows[flows["material"] == mat].groupby("node")["quantity"].sum()
-                        .reindex(range(n_nodes), fill_value=0.0).to_numpy())
+            per_node = np.zeros(n_nodes)
+            if mat in by_material.index.get_level_values(0):
+                found = by_material.xs(mat, level="material")
+                per_node[found.index.to_numpy()] = found.to_numpy()
             along = per_node[tree.node_of]  # scenarios x periods
-            for w, scenario in enumerate(tree.scenarios):
-                if cap.per_period:
-                    for t, period in enumerate(data.periods):
-                        demand = float(data.demand.loc[(mat, period), "quantity"])
-                        rows.append(_share_row(cap, mat, scenario, period, float(along[w, t]), demand))
-                else:
-                    rows.append(_share_row(cap, mat, scenario, None, float(along[w].sum()), float(total[mat])))
+            if cap.per_period:
+                frame = pd.DataFrame({
+                    "scenario": np.repeat(scenarios, n_periods), "period": np.tile(periods, n_scenarios),
+                    "supplied_through": along.ravel(),
+                    "demand": np.tile([float(demand[(mat, t)]) for t in data.periods], n_scenarios)})
+            else:
+                frame = pd.DataFrame({"scenario": scenarios, "period": None, "supplied_through": along.sum(axis=1),
+                                      "demand": float(total[mat])})
+            frame.insert(0, "material", mat)
+            frame.insert(0, "stage", cap.stage or "any")
+            frame.insert(0, "country", cap.country)
+            frame.insert(0, "cap", cap.cap)
+            supplied, needed = frame["supplied_through"].to_numpy(), frame["demand"].to_numpy()
+            frame["share"] = np.divide(supplied, needed, out=np.zeros_like(supplied), where=needed > 0)
+            frame["max_share"] = cap.max_share
+            frames.append(frame)
     columns = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
                "share", "max_share"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _share_row(cap, material: str, scenario: str, period: str | None, supplied: float, demand: float) -> dict:
-    return {"cap": cap.cap, "country": cap.country, "stage": cap.stage or "any", "material": material,
-            "scenario": scenario, "period": period, "supplied_through": supplied, "demand": demand,
-            "share": supplied / demand if demand > 0 else 0.0, "max_share": cap.max_share}
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def _dependency(built: Built, values: _Values) -> pd.DataFrame:
@@ -326,8 +353,8 @@ def _dependency(built: Built, values: _Values) -> pd.DataFrame:
     through = inflow[inflow["supplier"].isin(matching_suppliers(data, country, None))]
     materials = list(values.material_index)
     per_node = np.zeros((len(materials), len(tree.nodes)))
-    for (mat, n), amount in through.groupby(["material", "node"])["quantity"].sum().items():
-        per_node[values.material_index[mat], n] = amount
+    np.add.at(per_node, (through["material"].map(values.material_index).to_numpy(dtype=int),
+                         through["node"].to_numpy(dtype=int)), through["quantity"].to_numpy())
     supplied = per_node[:, tree.node_of].sum(axis=2).T  # scenarios x materials
     total = data.total_demand().reindex(materials).to_numpy()
     frame = pd.DataFrame({"scenario": np.repeat(tree.scenarios, len(materials)),
@@ -352,17 +379,15 @@ def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
         return float(duals.get(con, 0.0))
 
     point = f"{currency} per percentage point"
+    saving: dict[tuple, float] = {}
+    for (i, mat, _), con in model.origin_cap.items():
+        saving[(i, mat)] = saving.get((i, mat), 0.0) - dual(con) * total[mat] / 100
+    for (i, mat, n), con in model.origin_cap_per_period.items():
+        saving[(i, mat)] = saving.get((i, mat), 0.0) - dual(con) * demand[(mat, period_of[n])] / 100
     for i, cap in enumerate(data.origin_caps.itertuples()):
         for mat in covered_materials(data, cap.material):
-            saving = 0.0
-            for w in tree.scenarios:
-                if (i, mat, w) in model.origin_cap:
-                    saving -= dual(model.origin_cap[i, mat, w]) * total[mat] / 100
-            for n in model.NODES:
-                if (i, mat, n) in model.origin_cap_per_period:
-                    saving -= dual(model.origin_cap_per_period[i, mat, n]) * demand[(mat, period_of[n])] / 100
             rows.append({"rule": "origin cap", "name": cap.cap, "supplier": None, "material": mat,
-                         "scenario": None, "period": None, "value": saving, "unit": point,
+                         "scenario": None, "period": None, "value": saving.get((i, mat), 0.0), "unit": point,
                          "meaning": f"expected cost saved if the {cap.country} cap allowed one more "
                                     f"percentage point of {mat} demand"})
     for key in model.contract_capacity:
@@ -376,12 +401,14 @@ def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
                      "scenario": w, "period": None,
                      "value": -dual(model.fill_rate_floor[mat, w]) * total[mat] / 100, "unit": point,
                      "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point"})
+    by_supplier_cap: dict[tuple, float] = {}
+    for (i, mat, _), con in model.supplier_cap.items():
+        by_supplier_cap[(i, mat)] = by_supplier_cap.get((i, mat), 0.0) - dual(con) * total[mat] / 100
     for i, cap in enumerate(data.supplier_caps.itertuples()):
         for mat in covered_materials(data, cap.material):
-            saving = sum(-dual(model.supplier_cap[i, mat, w]) * total[mat] / 100
-                         for w in tree.scenarios if (i, mat, w) in model.supplier_cap)
             rows.append({"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier,
-                         "material": mat, "scenario": None, "period": None, "value": saving, "unit": point,
+                         "material": mat, "scenario": None, "period": None,
+                         "value": by_supplier_cap.get((i, mat), 0.0), "unit": point,
                          "meaning": f"expected cost saved if {cap.supplier} could supply one more "
                                     f"percentage point of {mat} demand"})
     if hasattr(model, "budget"):
@@ -424,7 +451,7 @@ def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:
     n_cons = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True))
     rows = [
         ("input", data.source),
-        ("input hash (sha256, first 16)", input_hash(data.tables)),
+        ("input hash (sha256, first 16)", built.cache.setdefault("input hash", input_hash(data.tables))),
         ("solved at (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
         ("solver", solver_version()),
         ("status", run.status),

@@ -9,6 +9,7 @@ status says the solve succeeded.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ def new_highs():
     return highs
 
 
+@functools.cache
 def solver_version() -> str:
     return f"HiGHS {new_highs().version()}"
 
@@ -267,11 +269,15 @@ def _status_message(status: str, condition: TerminationCondition) -> str:
 
 @dataclass
 class Built:
-    """A model ready to solve, with the data and tree it was built from."""
+    """A model ready to solve, with the data and tree it was built from.
+
+    cache: what `results` works out once per model and reuses at every solve of it (a sweep's points).
+    """
 
     data: SourcingData
     tree: ScenarioTree
     model: pyo.ConcreteModel
+    cache: dict = field(default_factory=dict, repr=False)
 
 
 def build(data: SourcingData, factors=None, elastic: frozenset[str] = frozenset()) -> Built:

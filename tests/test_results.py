@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
@@ -28,3 +29,25 @@ def test_gathered_values_equal_the_expressions():
     for (material, scenario), floor in data.fill_floors["min_fill_rate"].items():
         rate = result.fill_rates.set_index(["material", "scenario"]).loc[(material, scenario), "fill_rate"]
         assert rate >= floor - 1e-9
+
+
+def test_origin_shares_equal_the_cap_rows():
+    """Each horizon cap's supplied quantity is the body of its constraint; each per-period one, its node's."""
+    frames = so.read_instance(bundled_instance()).tables
+    caps = frames["origin_caps"]
+    per_period = caps.iloc[[0]].assign(per_period="true", max_share="1", stage="mining")
+    data = so.from_frames({**frames, "origin_caps": pd.concat([caps, per_period], ignore_index=True)})
+    built = build(data)
+    run = run_solver(built.model, make_solver())
+    model = built.model
+    shares = collect_results(built, run).origin_shares
+    horizon = shares[shares["period"].isna()].set_index(["cap", "material", "scenario"])["supplied_through"]
+    names = data.origin_caps["cap"].tolist()
+    for (i, material, scenario), con in model.origin_cap.items():
+        assert horizon[(names[i], material, scenario)] == pytest.approx(pyo.value(con.body), abs=1e-9)
+    monthly = shares[shares["period"].notna()].set_index(["material", "scenario", "period"])["supplied_through"]
+    scenario_nodes = built.tree.scenario_nodes()
+    assert len(model.origin_cap_per_period) > 0
+    for (i, material, node), con in model.origin_cap_per_period.items():
+        for row in scenario_nodes[scenario_nodes["node"] == node].itertuples():
+            assert monthly[(material, row.scenario, row.period)] == pytest.approx(pyo.value(con.body), abs=1e-9)
