@@ -147,8 +147,8 @@ class CapSweep:
         model = self.built.model
         self.solver = HandedOver(model, data.settings.time_limit)
         swept = set(rows)
-        self.constraints = [con for block in (model.origin_cap, model.origin_cap_per_period)
-                            for key, con in block.items() if key[0] in swept]
+        self.solver.track(con for block in (model.origin_cap, model.origin_cap_per_period)
+                          for key, con in block.items() if key[0] in swept)
         self.progress = progress
         self.results: dict[float, Result] = {}
 
@@ -157,10 +157,10 @@ class CapSweep:
         if share not in self.results:
             for i in self.rows:
                 self.built.model.origin_cap_share[i] = share
-            self.solver.refresh(self.constraints)
+            self.solver.refresh()
             if self.progress:
                 self.progress(share)
-            self.results[share] = collect_results(self.built, self.solver.solve(), detail=False)
+            self.results[share] = collect_results(self.built, self.solver.solve(load=False), detail=False)
         return self.results[share]
 
 

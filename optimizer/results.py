@@ -16,7 +16,7 @@ import pyomo.environ as pyo
 
 from .data import SourcingData
 from .model import covered_materials, matching_suppliers
-from .solve import OPTIMAL, Built, SolverRun, solver_version
+from .solve import OPTIMAL, Built, Primal, SolverRun, solver_version
 from .validate import input_hash
 
 PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",
@@ -77,7 +77,7 @@ def collect_results(built: Built, run: SolverRun, detail: bool = True) -> Result
     if run.status != OPTIMAL:
         return result
     currency = data.settings.currency
-    values = _gather(built)
+    values = _gather(built, run.primal)
     if detail:
         result.plan = _plan(built, currency)
         result.flows = _flows(built, values, currency)
@@ -176,21 +176,30 @@ class _Values:
     unmet: np.ndarray
     inventory: np.ndarray
     material_index: dict[str, int]
+    reserved: dict = field(default_factory=dict)
 
 
-def _gather(built: Built) -> _Values:
+def _gather(built: Built, primal: Primal | None = None) -> _Values:
+    """The solution on the tree's arrays: from primal (HiGHS's columns) when given, else from the variables."""
     if "gather" not in built.cache:
         built.cache["gather"] = _gather_plan(built)
-    available, variables, factor, unmet_at, inventory_at, shape, index = built.cache["gather"]
+    plan = built.cache["gather"]
+    available, factor, (unmet_rows, unmet_columns), (inventory_rows, inventory_columns), shape, index = plan[:6]
+    groups = plan[6]  # inflow, unmet, inventory and reserved variables
+    if primal is not None:
+        if "columns" not in built.cache:
+            built.cache["columns"] = [primal.columns(group) for group in groups]
+        read = [primal.at(columns, group) for columns, group in zip(built.cache["columns"], groups)]
+    else:
+        read = [np.fromiter((decision_value(v) for v in group), dtype=float, count=len(group)) for group in groups]
     inflow = available.copy()
-    inflow["quantity"] = np.fromiter((decision_value(v) for v in variables), dtype=float,
-                                     count=len(variables)) * factor
+    inflow["quantity"] = read[0] * factor
     unmet = np.zeros(shape)
     inventory = np.zeros(shape)
-    for at, values in ((unmet_at, unmet), (inventory_at, inventory)):
-        rows, columns, held = at
-        values[rows, columns] = np.fromiter((v.value or 0.0 for v in held), dtype=float, count=len(held))
-    return _Values(inflow, unmet, inventory, index)
+    unmet[unmet_rows, unmet_columns] = read[1]
+    inventory[inventory_rows, inventory_columns] = read[2]
+    reserved = dict(zip(built.model.reserved_quantity.keys(), read[3].tolist()))
+    return _Values(inflow, unmet, inventory, index, reserved)
 
 
 def _gather_plan(built: Built) -> tuple:
@@ -209,13 +218,13 @@ def _gather_plan(built: Built) -> tuple:
     index = {m: i for i, m in enumerate(materials)}
 
     def placed(component):
-        items = list(component.items())
-        rows = np.array([index[mat] for (mat, _), _ in items], dtype=int)
-        columns = np.array([n for (_, n), _ in items], dtype=int)
-        return rows, columns, [v for _, v in items]
+        keys = list(component.keys())
+        return (np.array([index[mat] for mat, _ in keys], dtype=int), np.array([n for _, n in keys], dtype=int))
 
-    return (available, variables, factor, placed(model.unmet_demand), placed(model.inventory),
-            (len(materials), len(tree.nodes)), index)
+    groups = (variables, list(model.unmet_demand.values()), list(model.inventory.values()),
+              list(model.reserved_quantity.values()))
+    return (available, factor, placed(model.unmet_demand), placed(model.inventory),
+            (len(materials), len(tree.nodes)), index, groups)
 
 
 def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
@@ -276,7 +285,7 @@ def _scenario_costs(built: Built, values: _Values, currency: str) -> pd.DataFram
     materials = list(values.material_index)
     parts["holding"] = data.materials["holding_cost"].reindex(materials).to_numpy() @ values.inventory
     parts["shortage"] = data.materials["shortage_penalty"].reindex(materials).to_numpy() @ values.unmet
-    reservation = sum(decision_value(model.reserved_quantity[k]) * float(data.stockpiles.loc[k, "reservation_fee"])
+    reservation = sum(values.reserved[k] * float(data.stockpiles.loc[k, "reservation_fee"])
                       for k in model.STOCKPILE_OFFERS)
     frame = pd.DataFrame({"scenario": tree.scenarios, "probability": tree.probability})
     total = np.full(len(tree.scenarios), float(reservation))
@@ -370,9 +379,9 @@ def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
     """Duals in the user's units (d objective / d right-hand side, negated where loosening saves money)."""
     model, data, tree = built.model, built.data, built.tree
     units = _units(data)
-    total = data.total_demand()
-    demand = data.demand["quantity"]
-    period_of = tree.nodes["period"]
+    total = data.total_demand().to_dict()
+    demand = data.demand["quantity"].to_dict()
+    period_of = tree.nodes["period"].to_dict()
     rows = []
 
     def dual(con) -> float:

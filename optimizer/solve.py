@@ -54,6 +54,33 @@ class SolverRun:
     solver: str = "HiGHS"
     duals: dict = field(default_factory=dict, repr=False)
     handover_seconds: float = 0.0
+    primal: "Primal | None" = field(default=None, repr=False)
+
+
+@dataclass
+class Primal:
+    """HiGHS's primal values by column of the standard form, read without loading them into Pyomo.
+
+    column_of: id(variable) -> column; a variable in no row and not in the objective has no column.
+    """
+
+    values: object  # numpy array
+    column_of: dict
+
+    def columns(self, variables) -> "np.ndarray":
+        """The columns of these variables (-1 for one with none), to look up at every solve of a model."""
+        import numpy as np
+
+        return np.fromiter((self.column_of.get(id(v), -1) for v in variables), dtype=np.int64, count=len(variables))
+
+    def at(self, columns, variables) -> "np.ndarray":
+        """Values of variables at their columns; one with no column is at its lower bound (or 0)."""
+        import numpy as np
+
+        out = np.asarray(self.values)[np.maximum(columns, 0)]
+        for i in np.flatnonzero(columns < 0):
+            out[i] = float(variables[i].lb or 0.0)
+        return out
 
 
 _BANNER_SHOWN = False
@@ -169,9 +196,14 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
     return highs, form
 
 
-def run_highs(highs, form) -> SolverRun:
-    """Run HiGHS; load primal values and duals (d objective / d rhs) only when it proved optimality."""
+def run_highs(highs, form, load: bool = True, column_of: dict | None = None) -> SolverRun:
+    """Run HiGHS; read primal values and duals (d objective / d rhs) only when it proved optimality.
+
+    load: also set the values on the Pyomo variables (a sweep point reads them from run.primal instead).
+    column_of: id(variable) -> column of form, when the caller keeps it across solves.
+    """
     import highspy
+    import numpy as np
 
     started = time.perf_counter()
     with SOLVE_LOCK:
@@ -187,13 +219,18 @@ def run_highs(highs, form) -> SolverRun:
     if status != OPTIMAL:
         return SolverRun(status, _status_message(status, TerminationCondition.unknown), None, seconds)
     solution = highs.getSolution()
-    for var, value in zip(form.columns, solution.col_value):
-        var.set_value(value, skip_validation=True)
+    values = np.asarray(solution.col_value, dtype=float)
+    if load:
+        for var, value in zip(form.columns, values.tolist()):
+            var.set_value(value, skip_validation=True)
     duals: dict = {}
     for (constraint, _), dual in zip(form.rows, solution.row_dual):
         duals[constraint] = duals.get(constraint, 0.0) + dual  # a ranged row comes as two rows
+    if column_of is None:
+        column_of = {id(var): j for j, var in enumerate(form.columns)}
     objective = float(highs.getInfo().objective_function_value)
-    return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals)
+    return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
+                     primal=Primal(values, column_of))
 
 
 #: Below this many variables the model goes to HiGHS through APPSI: the standard-form compiler's
@@ -205,9 +242,9 @@ class HandedOver:
     """The model handed over to HiGHS once, solved as often as needed; warm re-solves keep the basis.
 
     Large models go through the standard-form compiler and highspy (see hand_over), small ones through
-    APPSI. After changing mutable Params, pass the constraints whose bounds they enter to `refresh`:
-    the standard-form path recomputes those rows' bounds from the Pyomo constraints and changes them
-    in HiGHS (APPSI pushes changed Params by itself).
+    APPSI. To change mutable Params between solves, `track` the constraints whose bounds they enter
+    first and `refresh` after changing them: the standard-form path recomputes those rows' bounds from
+    the Pyomo constraints and changes them in HiGHS (APPSI pushes changed Params by itself).
     """
 
     def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
@@ -220,33 +257,48 @@ class HandedOver:
                 self.solver.set_instance(model)
         else:
             self.highs, self.form = hand_over(model, time_limit, options)
-            self._rows_of: dict | None = None
+            self._tracked: list = []
+            self._column_of: dict | None = None
         self.handover_seconds = time.perf_counter() - started
 
-    def refresh(self, constraints) -> None:
-        """Bring these constraints' bounds in HiGHS up to date with the Params they contain."""
+    def track(self, constraints) -> None:
+        """Remember these constraints' rows, to `refresh` after their Params change. Call before changing
+        them: a row's bound is the constraint's bound less the constant the compiler moved out of its body
+        (so only bounds, not bodies, may hold the Params that change)."""
         if self.appsi:
             return
-        import numpy as np
-        from pyomo.repn.standard_repn import generate_standard_repn
-
-        if self._rows_of is None:
-            self._rows_of = {}
-            for j, (con, sense) in enumerate(self.form.rows):
-                self._rows_of.setdefault(con, []).append((j, sense))
-        index, lower, upper = [], [], []
+        rows_of: dict = {}
+        for j, (con, sense) in enumerate(self.form.rows):
+            rows_of.setdefault(con, []).append((j, sense))
+        self._tracked = []
         for con in constraints:
-            constant = generate_standard_repn(con.body, compute_values=True).constant
-            for j, sense in self._rows_of.get(con, ()):
-                index.append(j)
-                lower.append(-np.inf if sense > 0 else pyo.value(con.lower) - constant)
-                upper.append(np.inf if sense < 0 else pyo.value(con.upper) - constant)
-        if index:
-            self.highs.changeRowsBounds(len(index), np.array(index, dtype=np.int32),
-                                        np.array(lower, dtype=float), np.array(upper, dtype=float))
+            for j, sense in rows_of.get(con, ()):
+                bound = con.upper if sense > 0 else con.lower
+                self._tracked.append((j, sense, con, float(self.form.rhs[j]) - pyo.value(bound)))
 
-    def solve(self) -> SolverRun:
-        run = run_solver(self.model, self.solver) if self.appsi else run_highs(self.highs, self.form)
+    def refresh(self) -> None:
+        """Bring the tracked rows' bounds in HiGHS up to date with the Params they contain."""
+        if self.appsi or not self._tracked:
+            return
+        import numpy as np
+
+        index, lower, upper = [], [], []
+        for j, sense, con, offset in self._tracked:
+            index.append(j)
+            lower.append(-np.inf if sense > 0 else pyo.value(con.lower) + offset)
+            upper.append(np.inf if sense < 0 else pyo.value(con.upper) + offset)
+        self.highs.changeRowsBounds(len(index), np.array(index, dtype=np.int32),
+                                    np.array(lower, dtype=float), np.array(upper, dtype=float))
+
+    def solve(self, load: bool = True) -> SolverRun:
+        """Solve from where the last solve left off. load=False leaves the Pyomo variables alone on the
+        standard-form path (results read run.primal); APPSI always loads them."""
+        if self.appsi:
+            run = run_solver(self.model, self.solver)
+        else:
+            if self._column_of is None:
+                self._column_of = {id(var): j for j, var in enumerate(self.form.columns)}
+            run = run_highs(self.highs, self.form, load, self._column_of)
         run.handover_seconds = self.handover_seconds
         return run
 
