@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pyomo.environ as pyo
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from .data import SourcingData
 from .tree import ScenarioTree
@@ -81,7 +82,19 @@ def define_sets(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree
 
 
 def _keys(frame) -> list[tuple]:
-    return list(zip(frame["supplier"], frame["material"], frame["node"]))
+    return list(zip(frame["supplier"].tolist(), frame["material"].tolist(), frame["node"].tolist()))
+
+
+def _sum(terms) -> LinearExpression | float:
+    """sum of coefficient * variable over (coefficient, variable) pairs, built as one LinearExpression
+    (Pyomo's operators would build it term by term)."""
+    args = [var if coefficient == 1 else MonomialTermExpression((coefficient, var)) for coefficient, var in terms]
+    return LinearExpression(args) if args else 0.0
+
+
+def _records(frame, *columns) -> list[tuple]:
+    """Rows of a frame as plain tuples (iterating pandas columns element by element is slow)."""
+    return list(zip(*(frame[c].tolist() for c in columns)))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -125,8 +138,8 @@ def define_stockpile_reservation(model: pyo.ConcreteModel, data: SourcingData) -
 
 def define_recourse(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
     """Recourse on nodes: spot_purchase, stockpile_draw <= a q; unmet_demand, inventory >= 0."""
-    on = tree.offer_nodes.set_index(["supplier", "material", "node"])
-    bound = (on["availability"] * on["capacity"]).to_dict()
+    on = tree.offer_nodes
+    bound = dict(zip(_keys(on), (on["availability"] * on["capacity"]).tolist()))
 
     def upper(m, s, mat, n):
         value = bound[(s, mat, n)]
@@ -139,26 +152,36 @@ def define_recourse(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
 
 
 def define_inflow(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
-    """inflow[s, m, n] = a x for contracts, y for spot purchases and stockpile draws."""
+    """inflow[s, m, n] = a x for contracts, y for spot purchases and stockpile draws.
+
+    Kept as (coefficient, variable) pairs rather than a named Expression: the rules below add them
+    into their sums directly, which builds and compiles the model faster than one Expression per offer
+    and node (see bench/notes.md). `inflow_value` evaluates one.
+    """
     on = tree.offer_nodes
     available = on[on["availability"] > 0]
-    contract = {(r.supplier, r.material, r.node): (r.period, r.availability)
-                for r in available[available["kind"] == "contract"].itertuples()}
+    terms = {}
+    for s, mat, n, t, kind, a in _records(available, "supplier", "material", "node", "period", "kind",
+                                          "availability"):
+        if kind == "contract":
+            terms[(s, mat, n)] = (a, model.contract_quantity[s, mat, t])
+        elif kind == "spot":
+            terms[(s, mat, n)] = (1, model.spot_purchase[s, mat, n])
+        else:
+            terms[(s, mat, n)] = (1, model.stockpile_draw[s, mat, n])
+    model.inflow = terms
 
-    @model.Expression(model.INFLOW_NODES)
-    def inflow(m, s, mat, n):
-        if (s, mat, n) in contract:
-            period, a = contract[(s, mat, n)]
-            return a * m.contract_quantity[s, mat, period]
-        if (s, mat, n) in m.spot_purchase:
-            return m.spot_purchase[s, mat, n]
-        return m.stockpile_draw[s, mat, n]
+
+def inflow_value(model: pyo.ConcreteModel, key: tuple) -> float:
+    """The solved value of inflow[key]."""
+    coefficient, var = model.inflow[key]
+    return coefficient * pyo.value(var)
 
 
 def _inflows_by_material(model: pyo.ConcreteModel) -> dict[tuple, list[tuple]]:
     """Keys of inflow grouped by (material, node)."""
     by_material: dict[tuple, list[tuple]] = defaultdict(list)
-    for key in model.INFLOW_NODES:
+    for key in model.inflow:
         by_material[(key[1], key[2])].append(key)
     return by_material
 
@@ -166,16 +189,20 @@ def _inflows_by_material(model: pyo.ConcreteModel) -> dict[tuple, list[tuple]]:
 def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
     """Balance: I_{m,parent(n)} + sum_o inflow_{o,n} + u_{m,n} = D_{m,t(n)} + I_{m,n} (I at the root's parent = I0_m)."""
     by_material = _inflows_by_material(model)
-    demand = data.demand["quantity"]
-    opening = data.materials["initial_inventory"]
-    parent = tree.nodes["parent"].to_dict()
-    period = tree.nodes["period"].to_dict()
+    demand = data.demand["quantity"].to_dict()
+    opening = data.materials["initial_inventory"].to_dict()
+    parent = dict(zip(tree.nodes.index.tolist(), tree.nodes["parent"].tolist()))
+    period = dict(zip(tree.nodes.index.tolist(), tree.nodes["period"].tolist()))
 
     @model.Constraint(model.MATERIAL_NODES)
     def material_balance(m, mat, n):
-        before = m.inventory[mat, parent[n]] if parent[n] >= 0 else float(opening[mat])
-        supplied = sum(m.inflow[k] for k in by_material.get((mat, n), ()))
-        return before + supplied + m.unmet_demand[mat, n] == float(demand[(mat, period[n])]) + m.inventory[mat, n]
+        # I_parent + inflows + u - I_n == D - I0 (I0 only at the root)
+        terms = [m.inflow[k] for k in by_material.get((mat, n), ())]
+        terms += [(1, m.unmet_demand[mat, n]), (-1, m.inventory[mat, n])]
+        if parent[n] >= 0:
+            terms.append((1, m.inventory[mat, parent[n]]))
+            return _sum(terms) == float(demand[(mat, period[n])])
+        return _sum(terms) == float(demand[(mat, period[n])]) - float(opening[mat])
 
 
 def _inflows_of(model: pyo.ConcreteModel, suppliers: set[str], material: str) -> dict[tuple, list]:
@@ -183,7 +210,7 @@ def _inflows_of(model: pyo.ConcreteModel, suppliers: set[str], material: str) ->
     (supplier, material) is made once per model."""
     if not hasattr(model, "_inflows_by_offer"):
         grouped: dict[tuple, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
-        for key in model.INFLOW_NODES:
+        for key in model.inflow:
             grouped[(key[0], key[1])][(key[2],)].append(key)
         model._inflows_by_offer = grouped
     at: dict[tuple, list] = defaultdict(list)
@@ -214,20 +241,20 @@ def define_stockpile_reserve(model: pyo.ConcreteModel, tree: ScenarioTree) -> No
         keys = paths[(s, mat)][w]
         if not keys:
             return pyo.Constraint.Skip
-        return sum(m.stockpile_draw[k] for k in keys) <= m.reserved_quantity[s, mat]
+        return _sum((1, m.stockpile_draw[k]) for k in keys) <= m.reserved_quantity[s, mat]
 
 
 # --------------------------------------------------------------------------- costs
 
 def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
     """node_cost_n = sum_o c g inflow + sum_m (h I + P u); scenario_cost_w = sum_o f r + sum_{n in path(w)} node_cost_n."""
-    on = tree.offer_nodes.set_index(["supplier", "material", "node"])
-    unit_price = (on["price"] * on["price_multiplier"]).to_dict()
-    kind = on["kind"].to_dict()
-    holding = data.materials["holding_cost"]
-    penalty = data.materials["shortage_penalty"]
+    on = tree.offer_nodes
+    unit_price = dict(zip(_keys(on), (on["price"] * on["price_multiplier"]).tolist()))
+    kind = dict(zip(_keys(on), on["kind"].tolist()))
+    holding = data.materials["holding_cost"].to_dict()
+    penalty = data.materials["shortage_penalty"].to_dict()
     at_node: dict[tuple, list] = defaultdict(list)
-    for key in model.INFLOW_NODES:
+    for key in model.inflow:
         at_node[(kind[key], key[2])].append(key)
     fee = data.stockpiles["reservation_fee"]
 
@@ -235,19 +262,23 @@ def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTre
         expr=sum(float(fee[k]) * model.reserved_quantity[k] for k in model.STOCKPILE_OFFERS))
 
     def purchases(of_kind: str):
-        return lambda m, n: sum(unit_price[k] * m.inflow[k] for k in at_node.get((of_kind, n), ()))
+        def cost(m, n):
+            return _sum((unit_price[k] * m.inflow[k][0], m.inflow[k][1]) for k in at_node.get((of_kind, n), ()))
+        return cost
 
     model.contract_cost = pyo.Expression(model.NODES, rule=purchases("contract"))
     model.spot_cost = pyo.Expression(model.NODES, rule=purchases("spot"))
     model.draw_cost = pyo.Expression(model.NODES, rule=purchases("stockpile"))
 
+    materials = list(model.MATERIALS)
+
     @model.Expression(model.NODES)
     def holding_cost(m, n):
-        return sum(float(holding[mat]) * m.inventory[mat, n] for mat in m.MATERIALS)
+        return _sum((float(holding[mat]), m.inventory[mat, n]) for mat in materials)
 
     @model.Expression(model.NODES)
     def shortage_cost(m, n):
-        return sum(float(penalty[mat]) * m.unmet_demand[mat, n] for mat in m.MATERIALS)
+        return _sum((float(penalty[mat]), m.unmet_demand[mat, n]) for mat in materials)
 
     @model.Expression(model.NODES)
     def node_cost(m, n):
@@ -292,8 +323,8 @@ def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Scena
 
     def share(m, i):
         return m.origin_cap_share[i] + m.origin_cap_relaxation[i] if elastic else m.origin_cap_share[i]
-    total = data.total_demand()
-    demand = data.demand["quantity"]
+    total = data.total_demand().to_dict()
+    demand = data.demand["quantity"].to_dict()
     period = tree.nodes["period"].to_dict()
     horizon_index, period_index = [], []
     horizon_keys, node_keys = {}, {}
@@ -315,19 +346,19 @@ def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Scena
 
     @model.Constraint(pyo.Set(initialize=horizon_index, dimen=3, ordered=True))
     def origin_cap(m, i, mat, w):
-        return sum(m.inflow[k] for k in horizon_keys[(i, mat, w)]) <= share(m, i) * float(total[mat])
+        return _sum(m.inflow[k] for k in horizon_keys[(i, mat, w)]) <= share(m, i) * float(total[mat])
 
     @model.Constraint(pyo.Set(initialize=period_index, dimen=3, ordered=True))
     def origin_cap_per_period(m, i, mat, n):
-        return (sum(m.inflow[k] for k in node_keys[(i, mat, n)])
+        return (_sum(m.inflow[k] for k in node_keys[(i, mat, n)])
                 <= share(m, i) * float(demand[(mat, period[n])]))
 
 
 def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
                             elastic: bool = False) -> None:
     """Fill-rate floor: sum_{n in path(w)} u_{m,n} <= (1 - beta_{m,w}) D_m (elastic: beta_{m,w} - v_{m,w})."""
-    total = data.total_demand()
-    floors = data.fill_floors["min_fill_rate"]
+    total = data.total_demand().to_dict()
+    floors = data.fill_floors["min_fill_rate"].to_dict()
     index = pyo.Set(initialize=[(mat, w) for (mat, w), beta in floors.items() if beta > 0 and total[mat] > 0],
                     dimen=2, ordered=True)
     node_of = dict(zip(tree.scenarios, tree.node_of.tolist()))
@@ -339,13 +370,13 @@ def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: 
     @model.Constraint(index)
     def fill_rate_floor(m, mat, w):
         beta = float(floors[(mat, w)]) - (m.fill_rate_relaxation[mat, w] if elastic else 0)
-        return sum(m.unmet_demand[mat, n] for n in node_of[w]) <= (1 - beta) * float(total[mat])
+        return _sum((1, m.unmet_demand[mat, n]) for n in node_of[w]) <= (1 - beta) * float(total[mat])
 
 
 def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
                          elastic: bool = False) -> None:
     """Supplier cap: sum_{n in path(w)} sum_{o of supplier s, material m} inflow_{o,n} <= share D_m."""
-    total = data.total_demand()
+    total = data.total_demand().to_dict()
     index, keys_of = [], {}
     for i, cap in enumerate(data.supplier_caps.itertuples()):
         for mat in covered_materials(data, cap.material):
@@ -363,7 +394,7 @@ def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Sce
     @model.Constraint(pyo.Set(initialize=index, dimen=3, ordered=True))
     def supplier_cap(m, i, mat, w):
         share = float(shares[i]) + (m.supplier_cap_relaxation[i] if elastic else 0)
-        return sum(m.inflow[k] for k in keys_of[(i, mat, w)]) <= share * float(total[mat])
+        return _sum(m.inflow[k] for k in keys_of[(i, mat, w)]) <= share * float(total[mat])
 
 
 def define_budget(model: pyo.ConcreteModel, data: SourcingData, elastic: bool = False) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 import optimizer as so
 from optimizer.catalog import bundled_instance
+from optimizer.model import inflow_value
 from optimizer.results import _gather, collect_results
 from optimizer.solve import build, make_solver, run_solver
 
@@ -19,7 +20,7 @@ def test_gathered_values_equal_the_expressions():
     model = built.model
     values = _gather(built)
     for row in values.inflow.itertuples():
-        assert row.quantity == pytest.approx(pyo.value(model.inflow[row.supplier, row.material, row.node]),
+        assert row.quantity == pytest.approx(inflow_value(model, (row.supplier, row.material, row.node)),
                                              abs=1e-9)
     result = collect_results(built, run)
     costs = result.scenario_costs.set_index("scenario")["cost_USD"]
