@@ -97,7 +97,10 @@ def _zero_noise(frame: pd.DataFrame, tolerance: float = 1e-9) -> None:
     """Solver round-off such as -0.0 or 1e-12 shown as 0."""
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column]):
-            frame.loc[frame[column].abs() < tolerance, column] = 0.0
+            values = frame[column].to_numpy()
+            noise = np.abs(values) < tolerance
+            if noise.any():
+                frame.loc[noise, column] = 0.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -309,28 +312,28 @@ def _fill_rates(built: Built, values: _Values) -> pd.DataFrame:
                           "demand": np.tile(total, len(tree.scenarios)), "unmet_demand": unmet.ravel()})
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["fill_rate"] = np.where(frame["demand"] > 0, 1 - frame["unmet_demand"] / frame["demand"], 1.0)
-    frame["min_fill_rate"] = [float(floors.get((m, w), 0.0)) for w, m in zip(frame["scenario"], frame["material"])]
+    floors = floors.to_dict()
+    frame["min_fill_rate"] = [float(floors.get((m, w), 0.0))
+                              for w, m in zip(frame["scenario"].tolist(), frame["material"].tolist())]
     return frame
 
 
 def _origin_shares(built: Built, values: _Values) -> pd.DataFrame:
     """Share of demand supplied through each capped country and stage, per scenario (and period)."""
     data, tree = built.data, built.tree
-    total = data.total_demand()
+    total = data.total_demand().to_dict()
     n_nodes = len(tree.nodes)
     scenarios, periods = np.asarray(tree.scenarios, dtype=object), np.asarray(data.periods, dtype=object)
     n_scenarios, n_periods = len(scenarios), len(periods)
-    demand = data.demand["quantity"]
+    demand = data.demand["quantity"].to_dict()
     frames = []
     for cap in data.origin_caps.itertuples():
         flows = values.inflow[values.inflow["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
-        by_material = flows.groupby(["material", "node"])["quantity"].sum()
+        by_material = np.zeros((len(values.material_index), n_nodes))
+        np.add.at(by_material, (flows["material"].map(values.material_index).to_numpy(dtype=int),
+                                flows["node"].to_numpy(dtype=int)), flows["quantity"].to_numpy())
         for mat in covered_materials(data, cap.material):
-            per_node = np.zeros(n_nodes)
-            if mat in by_material.index.get_level_values(0):
-                found = by_material.xs(mat, level="material")
-                per_node[found.index.to_numpy()] = found.to_numpy()
-            along = per_node[tree.node_of]  # scenarios x periods
+            along = by_material[values.material_index[mat]][tree.node_of]  # scenarios x periods
             if cap.per_period:
                 frame = pd.DataFrame({
                     "scenario": np.repeat(scenarios, n_periods), "period": np.tile(periods, n_scenarios),
