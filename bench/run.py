@@ -1,15 +1,20 @@
 """Benchmark: where the time goes, against a bare HiGHS solve of the very same LP.
 
-    python bench/run.py                      # small, medium, large, xl; 3 runs each (1 at xl)
-    python bench/run.py --scales small medium --repeats 5
+    python bench/run.py                                # small, medium, large (3 runs each), then xl (1 run)
+    python bench/run.py --scales small medium large   # leave xl out (its solves take CPU-hours)
+    python bench/run.py --scales xl                    # xl alone; the other scales' rows are kept
+    python bench/run.py --report-only                  # rewrite results.md from measured.json
 
 For each scale it generates an instance (seed 1) and runs, each in a fresh process so that peak
 memory is the process's own: the pipeline stage by stage (read, validate, build, hand-over to HiGHS,
-HiGHS solve, results, export), writing the LP it hands over as MPS; then bare HiGHS (highspy reads
-that MPS and solves it with the same options); then a 21-point sweep of the China refining cap
-through the persistent interface against the same 21 solves driving highspy directly. It also times
-the CLI on the bundled instance. Medians are reported; ratios, measured in one run on one machine,
-are the figures to quote. Writes bench/results.md (with bench/notes.md appended).
+HiGHS solve, results, export) along the path `solve` takes, writing the LP it hands over as MPS;
+then bare HiGHS (highspy reads that MPS and solves it with the same options); then a 21-point sweep
+of the China refining cap (model handed over once, the cap rows' bounds changed, warm re-solves)
+against the same 21 solves driving highspy directly. At xl the pipeline and the bare solve run side
+by side, one per core, and the sweep is left out. It also times the CLI on the bundled instance.
+Medians are reported; ratios, measured in one run on one machine, are the figures to quote. Every
+scale's newest row is kept in bench/measured.json, from which bench/results.md is written (with
+bench/notes.md appended).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     from optimizer.model import build_model
     from optimizer.reader import read_tables
     from optimizer.results import collect_results
-    from optimizer.solve import Built, hand_over, run_highs
+    from optimizer.solve import Built, HandedOver, hand_over
     from optimizer.tree import build_tree
     from optimizer.validate import validate
 
@@ -59,15 +64,17 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     model = build_model(data, tree)
     times["build"] = time.perf_counter() - t
     t = time.perf_counter()
-    highs, form = hand_over(model)
+    handed = HandedOver(model)  # the path `solve` takes: APPSI below 20,000 variables, standard form above
     times["hand-over"] = time.perf_counter() - t
+    # The LP as MPS for the bare solve (a small model, handed over through APPSI, is compiled again for it, untimed).
+    highs, form = (hand_over(model) if handed.appsi else (handed.highs, handed.form))
     highs.writeModel(mps)
     Path(mps + ".ready").touch()  # the parent may start the bare solve now (see --together)
     cap_rows = [(i, float(form.rhs[i])) for i, (con, _) in enumerate(form.rows)
                 if con.parent_component().name in ("origin_cap", "origin_cap_per_period")]
     Path(rows_file).write_text(json.dumps({"rows": cap_rows, "share": float(data.origin_caps["max_share"].iloc[0])}))
     t = time.perf_counter()
-    run = run_highs(highs, form)
+    run = handed.solve()
     times["solve"] = time.perf_counter() - t
     t = time.perf_counter()
     result = collect_results(Built(data, tree, model), run)
@@ -324,12 +331,17 @@ def main() -> None:
     parser.add_argument("--together", nargs="*", default=["xl"],
                         help="scales whose pipeline and bare solve run side by side (one per core)")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--report-only", action="store_true", help=f"write the report from {RECORD.name}, measure nothing")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.child:
         child(args.child, rest)
         return
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    if args.report_only:
+        report([row for row in record.values() if isinstance(row, dict)], record["cli_seconds"], args.out)
+        print(f"wrote {args.out}")
+        return
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         for scale in args.scales:
