@@ -219,6 +219,7 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
         row["bare_ipm"] = median([spawn("bare", str(mps), json.dumps({"solver": "ipm"}))["solve"]
                                   for _ in range(repeats)])
     row["measured"] = f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    row["commit"] = commit()
     row["together"] = together
     if not sweep:
         return row
@@ -231,6 +232,18 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
              for a, b in zip(sweeps[0]["objectives"], bare_sweeps[0]["objectives"])]
     row["sweep_agrees"] = all(agree)
     return row
+
+
+def commit() -> str:
+    """The checkout's commit (with "+changes" when the work tree differs from it), or "" outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "optimizer", "bench/run.py"], cwd=HERE.parent,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return head + ("+changes" if dirty else "")
 
 
 def cli_wall(repeats: int, work: Path) -> float:
@@ -283,8 +296,9 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
     for r in rows:
         s = r["stages"]
         side = " (side by side)" if r.get("together") else ""
+        at = f", at {r['commit']}" if r.get("commit") else ""
         lines.append(
-            f"| {r['scale']} | {r['measured']}{side} | {r['runs']} | {r['rows']:,} | {r['columns']:,} | "
+            f"| {r['scale']} | {r['measured']}{at}{side} | {r['runs']} | {r['rows']:,} | {r['columns']:,} | "
             f"{r['nonzeros']:,} | {r['nodes']:,} | {s['read']:.2f} | {s['validate']:.2f} | {s['build']:.2f} | "
             f"{s['hand-over']:.2f} | {s['solve']:.2f} | {s['results']:.2f} | {s['export']:.2f} | "
             f"{r['end_to_end']:.2f} | {r['bare']:.2f} | **{r['end_to_end'] / r['bare']:.2f}** | "
