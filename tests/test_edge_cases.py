@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import pytest
 
 import optimizer as so
 from conftest import OVER_CONTRACTING, make, supplier
 from optimizer.cli import main
+from optimizer.frontier import frontier
 
 TWO = dict(
     suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
@@ -122,3 +125,32 @@ def test_cvar_label_keeps_the_level_exact():
     data = so.from_frames(make(**TWO, settings=[{"key": "cvar_level", "value": 0.975}]))
     labels = so.solve(data).summary.set_index("metric")["label"]
     assert labels["cvar_0.975"] == "CVaR 97.5% (mean of the worst 2.5%)"
+
+
+@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+def test_decisions_hidden_from_the_solver_are_reported_at_their_floor(interface, monkeypatch):
+    """B (floor 5) and the vault (no fee) deliver nothing in the only scenario, so their quantities enter no
+    row and no cost and HiGHS never sees them: the plan shows B at its floor and no reservation. A (China, 10)
+    and spot S (40) share demand 100, so under a China cap s the cost is 1000 s + 4000 (1 - s) = 4000 - 3000 s,
+    on the one-off solve and at every sweep point (which reads HiGHS's columns, not Pyomo's values)."""
+    monkeypatch.setattr(importlib.import_module("optimizer.solve"), "STANDARD_FORM_FROM",
+                        0 if interface == "standard form" else 10**9)
+    frames = make(suppliers=[supplier("A", "contract", "China"), supplier("B", "contract", "Malaysia"),
+                             supplier("S", "spot", "Australia"), supplier("V", "stockpile", "United States")],
+                  offers=[{"supplier": "A", "material": "Dy", "price": 10},
+                          {"supplier": "B", "material": "Dy", "price": 20, "min_quantity": 5},
+                          {"supplier": "S", "material": "Dy", "price": 40},
+                          {"supplier": "V", "material": "Dy", "price": 15, "reserve_limit": 50, "reservation_fee": 0}],
+                  scenarios=[{"scenario": "only", "probability": 1}],
+                  disruptions=[{"scenario": "only", "supplier": "B", "availability": 0},
+                               {"scenario": "only", "supplier": "V", "availability": 0}],
+                  origin_caps=[{"country": "China", "max_share": 0.6}])
+    data = so.from_frames(frames)
+    result = so.solve(data)
+    plan = result.plan.set_index("supplier")["quantity"]
+    assert plan["B"] == 5 and plan["V"] == 0 and plan["A"] == pytest.approx(60)
+    assert result.objective == pytest.approx(4000 - 3000 * 0.6)
+    curve = frontier(data, "China", points=5)
+    sweep = curve.table[curve.table["point"].str.startswith(("sweep", "unconstrained"))]
+    assert sweep["objective"].tolist() == pytest.approx([4000 - 3000 * s for s in sweep["max_share"]])
+    assert sweep["max_share"].tolist() == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0])
