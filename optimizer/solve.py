@@ -36,7 +36,8 @@ _STATUS = {
     TerminationCondition.maxTimeLimit: TIME_LIMIT,
 }
 
-#: HiGHS options used for every solve (see README, "Solver settings").
+#: HiGHS options used for every solve: its defaults (dual simplex, presolve on), measured against interior
+#: point and other options in bench/results.md ("HiGHS options"), and a fixed seed so plans repeat.
 HIGHS_OPTIONS: dict[str, object] = {"random_seed": 0}
 
 
