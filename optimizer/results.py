@@ -190,9 +190,11 @@ def _gather(built: Built, primal: Primal | None = None) -> _Values:
     available, factor, (unmet_rows, unmet_columns), (inventory_rows, inventory_columns), shape, index = plan[:6]
     groups = plan[6]  # inflow, unmet, inventory and reserved variables
     if primal is not None:
-        if "columns" not in built.cache:
-            built.cache["columns"] = [primal.columns(group) for group in groups]
-        read = [primal.at(columns, group) for columns, group in zip(built.cache["columns"], groups)]
+        # The columns hold for every solve of one hand-over; another hand-over may number them differently.
+        cached = built.cache.get("columns")
+        if cached is None or cached[0] is not primal.column_of:
+            cached = built.cache["columns"] = (primal.column_of, [primal.columns(group) for group in groups])
+        read = [primal.at(columns, group) for columns, group in zip(cached[1], groups)]
     else:
         read = [np.fromiter((decision_value(v) for v in group), dtype=float, count=len(group)) for group in groups]
     inflow = available.copy()

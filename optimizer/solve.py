@@ -67,6 +67,7 @@ class Primal:
 
     values: object  # numpy array
     column_of: dict
+    variables: list = field(default_factory=list, repr=False)  # the columns' variables: keeps their ids valid
 
     def columns(self, variables) -> "np.ndarray":
         """The columns of these variables (-1 for one with none), to look up at every solve of a model."""
@@ -75,12 +76,14 @@ class Primal:
         return np.fromiter((self.column_of.get(id(v), -1) for v in variables), dtype=np.int64, count=len(variables))
 
     def at(self, columns, variables) -> "np.ndarray":
-        """Values of variables at their columns; one with no column is at its lower bound (or 0)."""
+        """Values of variables at their columns. One with no column is fixed (the compiler moved it into the
+        right-hand sides) and keeps its value, or appears nowhere and is reported at its lower bound (or 0)."""
         import numpy as np
 
         out = np.asarray(self.values)[np.maximum(columns, 0)]
         for i in np.flatnonzero(columns < 0):
-            out[i] = float(variables[i].lb or 0.0)
+            var = variables[i]
+            out[i] = float(var.value) if var.fixed and var.value is not None else float(var.lb or 0.0)
         return out
 
 
@@ -231,7 +234,7 @@ def run_highs(highs, form, load: bool = True, column_of: dict | None = None) -> 
         column_of = {id(var): j for j, var in enumerate(form.columns)}
     objective = float(highs.getInfo().objective_function_value)
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
-                     primal=Primal(values, column_of))
+                     primal=Primal(values, column_of, form.columns))
 
 
 #: Below this many variables the model goes to HiGHS through APPSI: the standard-form compiler's

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
@@ -10,7 +12,8 @@ import optimizer as so
 from optimizer.catalog import bundled_instance
 from optimizer.model import inflow_value
 from optimizer.results import _gather, collect_results
-from optimizer.solve import build, make_solver, run_solver
+from conftest import make, supplier
+from optimizer.solve import build, make_solver, run_solver, solve_once
 
 
 def test_gathered_values_equal_the_expressions():
@@ -52,3 +55,25 @@ def test_origin_shares_equal_the_cap_rows():
     for (i, material, node), con in model.origin_cap_per_period.items():
         for row in scenario_nodes[scenario_nodes["node"] == node].itertuples():
             assert monthly[(material, row.scenario, row.period)] == pytest.approx(pyo.value(con.body), abs=1e-9)
+
+
+@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+def test_one_model_solved_again_with_a_decision_fixed(interface, monkeypatch):
+    """Demand 100; A (China) at 10, spot S at 40. Free: A takes all, cost 1000. With A's contract fixed at 70
+    (the standard-form compiler moves a fixed variable into the right-hand sides, so HiGHS never sees it):
+    spot buys 30, cost 700 + 1200 = 1900. The second hand-over numbers the columns differently from the
+    first, and the tables must follow."""
+    monkeypatch.setattr(importlib.import_module("optimizer.solve"), "STANDARD_FORM_FROM",
+                        0 if interface == "standard form" else 10**9)
+    data = so.from_frames(make(suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
+                               offers=[{"supplier": "A", "material": "Dy", "price": 10},
+                                       {"supplier": "S", "material": "Dy", "price": 40}]))
+    built = build(data)
+    free = collect_results(built, solve_once(built.model))
+    assert free.objective == pytest.approx(1000)
+    assert free.flows.set_index("supplier")["quantity"].to_dict() == pytest.approx({"A": 100, "S": 0})
+    built.model.contract_quantity["A", "Dy", "t1"].fix(70)
+    fixed = collect_results(built, solve_once(built.model))
+    assert fixed.objective == pytest.approx(1900)
+    assert fixed.flows.set_index("supplier")["quantity"].to_dict() == pytest.approx({"A": 70, "S": 30})
+    assert fixed.scenario_costs["cost_USD"].tolist() == pytest.approx([1900])
