@@ -65,14 +65,19 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     times["build"] = time.perf_counter() - t
     t = time.perf_counter()
     handed = HandedOver(model)  # the path `solve` takes: APPSI below 20,000 variables, standard form above
+
+    def write_lp(highs, form):
+        """The LP as MPS for the bare solve, and the swept cap rows for the bare sweep."""
+        highs.writeModel(mps)
+        Path(mps + ".ready").touch()  # the parent may start the bare solve now (see --together)
+        cap_rows = [(i, float(form.rhs[i])) for i, (con, _) in enumerate(form.rows)
+                    if con.parent_component().name in ("origin_cap", "origin_cap_per_period")]
+        share = float(data.origin_caps["max_share"].iloc[0])
+        Path(rows_file).write_text(json.dumps({"rows": cap_rows, "share": share}))
+        return form
+
     times["hand-over"] = time.perf_counter() - t
-    # The LP as MPS for the bare solve (a small model, handed over through APPSI, is compiled again for it, untimed).
-    highs, form = (hand_over(model) if handed.appsi else (handed.highs, handed.form))
-    highs.writeModel(mps)
-    Path(mps + ".ready").touch()  # the parent may start the bare solve now (see --together)
-    cap_rows = [(i, float(form.rhs[i])) for i, (con, _) in enumerate(form.rows)
-                if con.parent_component().name in ("origin_cap", "origin_cap_per_period")]
-    Path(rows_file).write_text(json.dumps({"rows": cap_rows, "share": float(data.origin_caps["max_share"].iloc[0])}))
+    form = None if handed.appsi else write_lp(handed.highs, handed.form)
     t = time.perf_counter()
     run = handed.solve()
     times["solve"] = time.perf_counter() - t
@@ -82,7 +87,10 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     t = time.perf_counter()
     write_plan(result, plan)
     times["export"] = time.perf_counter() - t
-    return {"times": times, "status": run.status, "objective": run.objective, "peak_mib": peak_mib(),
+    peak = peak_mib()
+    if handed.appsi:  # compiled again for the MPS only after the peak is read, untimed
+        form = write_lp(*hand_over(model))
+    return {"times": times, "status": run.status, "objective": run.objective, "peak_mib": peak,
             "rows": form.A.shape[0], "columns": form.A.shape[1], "nonzeros": int(form.A.nnz),
             "nodes": len(tree.nodes)}
 
@@ -183,10 +191,16 @@ def pipeline_and_bare(instance: Path, mps: Path, rows_file: Path, plan: Path, to
         return ours, spawn("bare", str(mps), "{}")
     while not ready.exists():
         if pipeline.poll() is not None:
-            return finish("pipeline", pipeline), {}
+            finish("pipeline", pipeline)  # raises with the child's error
+            raise RuntimeError("the pipeline ended without writing its LP")
         time.sleep(0.5)
     bare = start("bare", str(mps), "{}")
-    return finish("pipeline", pipeline), finish("bare", bare)
+    try:
+        ours = finish("pipeline", pipeline)
+    except BaseException:
+        bare.kill()  # an orphaned bare solve at xl would run for hours
+        raise
+    return ours, finish("bare", bare)
 
 
 # --------------------------------------------------------------------------- parent
@@ -212,7 +226,8 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
         "nodes": ours[0]["nodes"], "stages": stages, "end_to_end": end_to_end,
         "bare": median([b["solve"] for b in bare]),
         "peak_mib": median([o["peak_mib"] for o in ours]), "bare_peak_mib": median([b["peak_mib"] for b in bare]),
-        "same_objective": all(abs(o["objective"] - b["objective"]) <= 1e-6 * max(1, abs(b["objective"]))
+        "same_objective": all(o["objective"] is not None and b["objective"] is not None
+                              and abs(o["objective"] - b["objective"]) <= 1e-6 * max(1, abs(b["objective"]))
                               for o, b in zip(ours, bare)),
     }
     if ipm:
@@ -353,6 +368,8 @@ def main() -> None:
         return
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
     if args.report_only:
+        if "cli_seconds" not in record:
+            sys.exit(f"{RECORD} holds no measurements yet: run the benchmark first.")
         report([row for row in record.values() if isinstance(row, dict)], record["cli_seconds"], args.out)
         print(f"wrote {args.out}")
         return
