@@ -266,15 +266,14 @@ class HandedOver:
         self.handover_seconds = time.perf_counter() - started
 
     def track(self, constraints) -> None:
-        """Remember these constraints' rows, to `refresh` after their Params change. Call before changing
-        them: a row's bound is the constraint's bound less the constant the compiler moved out of its body
-        (so only bounds, not bodies, may hold the Params that change)."""
+        """Remember these constraints' rows (besides any tracked before), to `refresh` after their Params
+        change. Call before changing them: a row's bound is the constraint's bound less the constant the
+        compiler moved out of its body (so only bounds, not bodies, may hold the Params that change)."""
         if self.appsi:
             return
         rows_of: dict = {}
         for j, (con, sense) in enumerate(self.form.rows):
             rows_of.setdefault(con, []).append((j, sense))
-        self._tracked = []
         for con in constraints:
             for j, sense in rows_of.get(con, ()):
                 bound = con.upper if sense > 0 else con.lower
