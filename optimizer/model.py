@@ -82,7 +82,7 @@ def define_sets(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree
 
 
 def _keys(frame) -> list[tuple]:
-    return list(zip(frame["supplier"].tolist(), frame["material"].tolist(), frame["node"].tolist()))
+    return _records(frame, "supplier", "material", "node")
 
 
 def _sum(terms) -> LinearExpression | float:
@@ -249,8 +249,9 @@ def define_stockpile_reserve(model: pyo.ConcreteModel, tree: ScenarioTree) -> No
 def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree) -> None:
     """node_cost_n = sum_o c g inflow + sum_m (h I + P u); scenario_cost_w = sum_o f r + sum_{n in path(w)} node_cost_n."""
     on = tree.offer_nodes
-    unit_price = dict(zip(_keys(on), (on["price"] * on["price_multiplier"]).tolist()))
-    kind = dict(zip(_keys(on), on["kind"].tolist()))
+    keys = _keys(on)
+    unit_price = dict(zip(keys, (on["price"] * on["price_multiplier"]).tolist()))
+    kind = dict(zip(keys, on["kind"].tolist()))
     holding = data.materials["holding_cost"].to_dict()
     penalty = data.materials["shortage_penalty"].to_dict()
     at_node: dict[tuple, list] = defaultdict(list)

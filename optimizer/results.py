@@ -182,43 +182,55 @@ class _Values:
     reserved: dict = field(default_factory=dict)
 
 
+@dataclass
+class _GatherPlan:
+    """Which variables _gather reads and where their values go, worked out once per model.
+
+    available: the available offer-node rows (in model.inflow's order); factor: each one's coefficient
+    (a for contracts, 1 otherwise); unmet_at, inventory_at: (material row, node) index arrays;
+    groups: the inflow, unmet-demand, inventory and reservation variables, read in one go each.
+    """
+
+    available: pd.DataFrame
+    factor: np.ndarray
+    unmet_at: tuple
+    inventory_at: tuple
+    shape: tuple
+    material_index: dict[str, int]
+    groups: tuple
+
+
 def _gather(built: Built, primal: Primal | None = None) -> _Values:
     """The solution on the tree's arrays: from primal (HiGHS's columns) when given, else from the variables."""
     if "gather" not in built.cache:
         built.cache["gather"] = _gather_plan(built)
-    plan = built.cache["gather"]
-    available, factor, (unmet_rows, unmet_columns), (inventory_rows, inventory_columns), shape, index = plan[:6]
-    groups = plan[6]  # inflow, unmet, inventory and reserved variables
+    plan: _GatherPlan = built.cache["gather"]
     if primal is not None:
         # The columns hold for every solve of one hand-over; another hand-over may number them differently.
         cached = built.cache.get("columns")
         if cached is None or cached[0] is not primal.column_of:
-            cached = built.cache["columns"] = (primal.column_of, [primal.columns(group) for group in groups])
-        read = [primal.at(columns, group) for columns, group in zip(cached[1], groups)]
+            cached = built.cache["columns"] = (primal.column_of, [primal.columns(group) for group in plan.groups])
+        flows, unmet_values, inventory_values, reserved_values = (
+            primal.at(columns, group) for columns, group in zip(cached[1], plan.groups))
     else:
-        read = [np.fromiter((decision_value(v) for v in group), dtype=float, count=len(group)) for group in groups]
-    inflow = available.copy()
-    inflow["quantity"] = read[0] * factor
-    unmet = np.zeros(shape)
-    inventory = np.zeros(shape)
-    unmet[unmet_rows, unmet_columns] = read[1]
-    inventory[inventory_rows, inventory_columns] = read[2]
-    reserved = dict(zip(built.model.reserved_quantity.keys(), read[3].tolist()))
-    return _Values(inflow, unmet, inventory, index, reserved)
+        flows, unmet_values, inventory_values, reserved_values = (
+            np.fromiter((decision_value(v) for v in group), dtype=float, count=len(group)) for group in plan.groups)
+    inflow = plan.available.copy()
+    inflow["quantity"] = flows * plan.factor
+    unmet = np.zeros(plan.shape)
+    inventory = np.zeros(plan.shape)
+    unmet[plan.unmet_at] = unmet_values
+    inventory[plan.inventory_at] = inventory_values
+    reserved = dict(zip(built.model.reserved_quantity.keys(), reserved_values.tolist()))
+    return _Values(inflow, unmet, inventory, plan.material_index, reserved)
 
 
-def _gather_plan(built: Built) -> tuple:
-    """Which variable holds each value _gather reads, and where it goes (worked out once per model)."""
+def _gather_plan(built: Built) -> _GatherPlan:
     model, tree = built.model, built.tree
     on = tree.offer_nodes
-    available = on[on["availability"] > 0].copy()
-    kinds = available["kind"].tolist()
-    keys = zip(available["supplier"].tolist(), available["material"].tolist(), available["node"].tolist(),
-               available["period"].tolist(), kinds)
-    variables = [model.contract_quantity[s, m, t] if kind == "contract"
-                 else model.spot_purchase[s, m, n] if kind == "spot" else model.stockpile_draw[s, m, n]
-                 for s, m, n, t, kind in keys]
-    factor = np.where(available["kind"].to_numpy() == "contract", available["availability"].to_numpy(), 1.0)
+    available = on[on["availability"] > 0].copy()  # the rows model.inflow was built from, in its order
+    terms = list(model.inflow.values())
+    factor = np.array([coefficient for coefficient, _ in terms], dtype=float)
     materials = list(model.MATERIALS)
     index = {m: i for i, m in enumerate(materials)}
 
@@ -226,10 +238,18 @@ def _gather_plan(built: Built) -> tuple:
         keys = list(component.keys())
         return (np.array([index[mat] for mat, _ in keys], dtype=int), np.array([n for _, n in keys], dtype=int))
 
-    groups = (variables, list(model.unmet_demand.values()), list(model.inventory.values()),
+    groups = ([var for _, var in terms], list(model.unmet_demand.values()), list(model.inventory.values()),
               list(model.reserved_quantity.values()))
-    return (available, factor, placed(model.unmet_demand), placed(model.inventory),
-            (len(materials), len(tree.nodes)), index, groups)
+    return _GatherPlan(available, factor, placed(model.unmet_demand), placed(model.inventory),
+                       (len(materials), len(tree.nodes)), index, groups)
+
+
+def _per_material_node(values: _Values, inflow: pd.DataFrame) -> np.ndarray:
+    """These inflow rows' quantities summed into a (material x node) array."""
+    out = np.zeros((len(values.material_index), values.unmet.shape[1]))
+    np.add.at(out, (inflow["material"].map(values.material_index).to_numpy(dtype=int),
+                    inflow["node"].to_numpy(dtype=int)), inflow["quantity"].to_numpy())
+    return out
 
 
 def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
@@ -251,10 +271,7 @@ def _balance(built: Built, values: _Values) -> pd.DataFrame:
     """Material balance per scenario, material and period; opening + delivered + unmet = demand + closing."""
     data, tree = built.data, built.tree
     materials = list(values.material_index)
-    delivered = np.zeros_like(values.unmet)
-    inflow = values.inflow
-    np.add.at(delivered, (inflow["material"].map(values.material_index).to_numpy(dtype=int),
-                          inflow["node"].to_numpy(dtype=int)), inflow["quantity"].to_numpy())
+    delivered = _per_material_node(values, values.inflow)
     parent = tree.nodes["parent"].to_numpy()
     opening = np.where(parent[None, :] >= 0, values.inventory[:, np.maximum(parent, 0)],
                        data.materials["initial_inventory"].reindex(materials).to_numpy()[:, None])
@@ -324,16 +341,13 @@ def _origin_shares(built: Built, values: _Values) -> pd.DataFrame:
     """Share of demand supplied through each capped country and stage, per scenario (and period)."""
     data, tree = built.data, built.tree
     total = data.total_demand().to_dict()
-    n_nodes = len(tree.nodes)
     scenarios, periods = np.asarray(tree.scenarios, dtype=object), np.asarray(data.periods, dtype=object)
     n_scenarios, n_periods = len(scenarios), len(periods)
     demand = data.demand["quantity"].to_dict()
     frames = []
     for cap in data.origin_caps.itertuples():
         flows = values.inflow[values.inflow["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
-        by_material = np.zeros((len(values.material_index), n_nodes))
-        np.add.at(by_material, (flows["material"].map(values.material_index).to_numpy(dtype=int),
-                                flows["node"].to_numpy(dtype=int)), flows["quantity"].to_numpy())
+        by_material = _per_material_node(values, flows)
         for mat in covered_materials(data, cap.material):
             along = by_material[values.material_index[mat]][tree.node_of]  # scenarios x periods
             if cap.per_period:
@@ -366,9 +380,7 @@ def _dependency(built: Built, values: _Values) -> pd.DataFrame:
     inflow = values.inflow
     through = inflow[inflow["supplier"].isin(matching_suppliers(data, country, None))]
     materials = list(values.material_index)
-    per_node = np.zeros((len(materials), len(tree.nodes)))
-    np.add.at(per_node, (through["material"].map(values.material_index).to_numpy(dtype=int),
-                         through["node"].to_numpy(dtype=int)), through["quantity"].to_numpy())
+    per_node = _per_material_node(values, through)
     supplied = per_node[:, tree.node_of].sum(axis=2).T  # scenarios x materials
     total = data.total_demand().reindex(materials).to_numpy()
     frame = pd.DataFrame({"scenario": np.repeat(tree.scenarios, len(materials)),

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
@@ -65,21 +66,17 @@ class Primal:
     column_of: id(variable) -> column; a variable in no row and not in the objective has no column.
     """
 
-    values: object  # numpy array
+    values: np.ndarray
     column_of: dict
     variables: list = field(default_factory=list, repr=False)  # the columns' variables: keeps their ids valid
 
-    def columns(self, variables) -> "np.ndarray":
+    def columns(self, variables) -> np.ndarray:
         """The columns of these variables (-1 for one with none), to look up at every solve of a model."""
-        import numpy as np
-
         return np.fromiter((self.column_of.get(id(v), -1) for v in variables), dtype=np.int64, count=len(variables))
 
-    def at(self, columns, variables) -> "np.ndarray":
+    def at(self, columns, variables) -> np.ndarray:
         """Values of variables at their columns. One with no column is fixed (the compiler moved it into the
         right-hand sides) and keeps its value, or appears nowhere and is reported at its lower bound (or 0)."""
-        import numpy as np
-
         out = np.asarray(self.values)[np.maximum(columns, 0)]
         for i in np.flatnonzero(columns < 0):
             var = variables[i]
@@ -170,7 +167,6 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
     back to Pyomo: LinearStandardFormCompiler builds the sparse arrays in one pass and highspy takes
     them as they are (about half the hand-over of APPSI)."""
     import highspy
-    import numpy as np
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     form = LinearStandardFormCompiler().write(model, mixed_form=True)
@@ -200,14 +196,13 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
     return highs, form
 
 
-def run_highs(highs, form, load: bool = True, column_of: dict | None = None) -> SolverRun:
+def run_highs(highs, form, column_of: dict, load: bool = True) -> SolverRun:
     """Run HiGHS; read primal values and duals (d objective / d rhs) only when it proved optimality.
 
+    column_of: id(variable) -> column of form (kept by the caller across solves).
     load: also set the values on the Pyomo variables (a sweep point reads them from run.primal instead).
-    column_of: id(variable) -> column of form, when the caller keeps it across solves.
     """
     import highspy
-    import numpy as np
 
     started = time.perf_counter()
     with SOLVE_LOCK:
@@ -230,8 +225,6 @@ def run_highs(highs, form, load: bool = True, column_of: dict | None = None) -> 
     duals: dict = {}
     for (constraint, _), dual in zip(form.rows, solution.row_dual):
         duals[constraint] = duals.get(constraint, 0.0) + dual  # a ranged row comes as two rows
-    if column_of is None:
-        column_of = {id(var): j for j, var in enumerate(form.columns)}
     objective = float(highs.getInfo().objective_function_value)
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
                      primal=Primal(values, column_of, form.columns))
@@ -283,8 +276,6 @@ class HandedOver:
         """Bring the tracked rows' bounds in HiGHS up to date with the Params they contain."""
         if self.appsi or not self._tracked:
             return
-        import numpy as np
-
         index, lower, upper = [], [], []
         for j, sense, con, offset in self._tracked:
             index.append(j)
@@ -301,7 +292,7 @@ class HandedOver:
         else:
             if self._column_of is None:
                 self._column_of = {id(var): j for j, var in enumerate(self.form.columns)}
-            run = run_highs(self.highs, self.form, load, self._column_of)
+            run = run_highs(self.highs, self.form, self._column_of, load)
         run.handover_seconds = self.handover_seconds
         return run
 
