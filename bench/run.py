@@ -74,10 +74,10 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
                     if con.parent_component().name in ("origin_cap", "origin_cap_per_period")]
         share = float(data.origin_caps["max_share"].iloc[0])
         Path(rows_file).write_text(json.dumps({"rows": cap_rows, "share": share}))
-        return form
+        return highs
 
     times["hand-over"] = time.perf_counter() - t
-    form = None if handed.appsi else write_lp(handed.highs, handed.form)
+    highs = None if handed.appsi else write_lp(handed.highs, handed.form)
     t = time.perf_counter()
     run = handed.solve()
     times["solve"] = time.perf_counter() - t
@@ -89,9 +89,9 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     times["export"] = time.perf_counter() - t
     peak = peak_mib()
     if handed.appsi:  # compiled again for the MPS only after the peak is read, untimed
-        form = write_lp(*hand_over(model))
+        highs = write_lp(*hand_over(model))
     return {"times": times, "status": run.status, "objective": run.objective, "peak_mib": peak,
-            "rows": form.A.shape[0], "columns": form.A.shape[1], "nonzeros": int(form.A.nnz),
+            "rows": highs.getNumRow(), "columns": highs.getNumCol(), "nonzeros": highs.getNumNz(),
             "nodes": len(tree.nodes)}
 
 

