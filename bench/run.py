@@ -74,13 +74,15 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
                     if con.parent_component().name in ("origin_cap", "origin_cap_per_period")]
         share = float(data.origin_caps["max_share"].iloc[0])
         Path(rows_file).write_text(json.dumps({"rows": cap_rows, "share": share}))
-        return highs
+        return {"rows": highs.getNumRow(), "columns": highs.getNumCol(), "nonzeros": highs.getNumNz()}
 
     times["hand-over"] = time.perf_counter() - t
-    highs = None if handed.appsi else write_lp(handed.highs, handed.form)
+    appsi = handed.appsi
+    size = None if appsi else write_lp(handed.highs, handed.form)
     t = time.perf_counter()
     run = handed.solve()
     times["solve"] = time.perf_counter() - t
+    handed.close()  # as `solve` does once HiGHS has answered
     t = time.perf_counter()
     result = collect_results(Built(data, tree, model), run)
     times["results"] = time.perf_counter() - t
@@ -88,10 +90,9 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     write_plan(result, plan)
     times["export"] = time.perf_counter() - t
     peak = peak_mib()
-    if handed.appsi:  # compiled again for the MPS only after the peak is read, untimed
-        highs = write_lp(*hand_over(model))
-    return {"times": times, "status": run.status, "objective": run.objective, "peak_mib": peak,
-            "rows": highs.getNumRow(), "columns": highs.getNumCol(), "nonzeros": highs.getNumNz(),
+    if appsi:  # compiled again for the MPS only after the peak is read, untimed
+        size = write_lp(*hand_over(model))
+    return {"times": times, "status": run.status, "objective": run.objective, "peak_mib": peak, **size,
             "nodes": len(tree.nodes)}
 
 

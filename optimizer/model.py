@@ -95,8 +95,8 @@ def _sum(terms) -> LinearExpression | float:
 
 def _release(*tables) -> None:
     """Empty lookup tables that only a rule reads, once its component is built: Pyomo keeps every rule,
-    and with it the tables it closes over, for the life of the model (about a sixth of a large model's
-    memory)."""
+    and with it the tables it closes over, for the life of the model (a fifth of the model's memory at
+    the large scale; see bench/notes.md)."""
     for table in tables:
         table.clear()
 
