@@ -1,7 +1,7 @@
 """Benchmark: where the time goes, against a bare HiGHS solve of the very same LP.
 
     python bench/run.py                                # small, medium, large (3 runs each), then xl (1 run)
-    python bench/run.py --scales small medium large   # leave xl out (its solves take CPU-hours)
+    python bench/run.py --scales small medium large   # leave xl out (its two solves take 20 minutes each)
     python bench/run.py --scales xl                    # xl alone; the other scales' rows are kept
     python bench/run.py --report-only                  # rewrite results.md from measured.json
 
@@ -323,7 +323,7 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
     lines += ["", "Seconds. \"HiGHS solve\" is HiGHS's run inside the pipeline; \"bare HiGHS\" is highspy reading "
               "the MPS file the pipeline handed over and solving it with the same options. \"Side by side\": the "
               "pipeline and the bare solve ran at the same time, one on each core, because one after the other "
-              f"they would take hours; the target applies to the largest scale ({largest}).", "",
+              f"they would take twice as long; the target applies to the largest scale ({largest}).", "",
               f"## {POINTS}-point de-risking curve ({CAP} cap, persistent interface, warm re-solves)", "",
               "| scale | our sweep (build once, 22 solves, results per point) | bare highspy sweep (same LP, row "
               "bounds changed, warm) | ratio (target <= 1.15) | same objectives |", "|---|---|---|---|---|"]
