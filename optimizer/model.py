@@ -47,17 +47,16 @@ def build_model(data: SourcingData, tree: ScenarioTree,
     define_material_balance(model, data, tree)
     define_stockpile_reserve(model, tree)
     define_costs(model, data, tree)
-    define_origin_caps(model, data, tree, ORIGIN_CAPS in elastic)
+    by_offer = _inflows_by_offer(model)
+    define_origin_caps(model, data, tree, by_offer, ORIGIN_CAPS in elastic)
     define_fill_rate_floors(model, data, tree, FILL_FLOORS in elastic)
-    define_supplier_caps(model, data, tree, SUPPLIER_CAPS in elastic)
+    define_supplier_caps(model, data, tree, by_offer, SUPPLIER_CAPS in elastic)
     define_budget(model, data, BUDGET in elastic)
     define_cvar(model, data, tree, CVAR_CAP in elastic)
     if elastic:
         define_least_relaxation(model)
     else:
         define_objective(model, data)
-    if hasattr(model, "_inflows_by_offer"):
-        del model._inflows_by_offer  # a grouping only the cap rules use
     return model
 
 
@@ -217,17 +216,19 @@ def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: 
     _release(by_material)
 
 
-def _inflows_of(model: pyo.ConcreteModel, suppliers: set[str], material: str) -> dict[tuple, list]:
-    """Keys of inflow for these suppliers and this material, grouped by (node,); the grouping by
-    (supplier, material) is made once per model."""
-    if not hasattr(model, "_inflows_by_offer"):
-        grouped: dict[tuple, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
-        for key in model.inflow:
-            grouped[(key[0], key[1])][(key[2],)].append(key)
-        model._inflows_by_offer = grouped
+def _inflows_by_offer(model: pyo.ConcreteModel) -> dict[tuple, dict[tuple, list]]:
+    """Keys of inflow grouped by (supplier, material), then by (node,): what the cap rules look up."""
+    grouped: dict[tuple, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
+    for key in model.inflow:
+        grouped[(key[0], key[1])][(key[2],)].append(key)
+    return grouped
+
+
+def _inflows_of(by_offer: dict, suppliers: set[str], material: str) -> dict[tuple, list]:
+    """Keys of inflow for these suppliers and this material, grouped by (node,)."""
     at: dict[tuple, list] = defaultdict(list)
     for supplier in sorted(suppliers):
-        for node, keys in model._inflows_by_offer.get((supplier, material), {}).items():
+        for node, keys in by_offer.get((supplier, material), {}).items():
             at[node].extend(keys)
     return at
 
@@ -254,6 +255,8 @@ def define_stockpile_reserve(model: pyo.ConcreteModel, tree: ScenarioTree) -> No
         if not keys:
             return pyo.Constraint.Skip
         return _sum((1, m.stockpile_draw[k]) for k in keys) <= m.reserved_quantity[s, mat]
+
+    _release(paths)
 
 
 # --------------------------------------------------------------------------- costs
@@ -323,7 +326,7 @@ def matching_suppliers(data: SourcingData, country: str, stage: str | None) -> s
     return set(through.index[through])
 
 
-def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, by_offer: dict,
                        elastic: bool = False) -> None:
     """Origin cap: sum_{n in path(w)} sum_{o through k at s} inflow_{o,n} <= alpha D_m (per period: each node, <= alpha D_{m,t})."""
     caps = data.origin_caps
@@ -345,7 +348,7 @@ def define_origin_caps(model: pyo.ConcreteModel, data: SourcingData, tree: Scena
     for i, cap in enumerate(caps.itertuples()):
         through = matching_suppliers(data, cap.country, cap.stage)
         for mat in covered_materials(data, cap.material):
-            at = _inflows_of(model, through, mat)
+            at = _inflows_of(by_offer, through, mat)
             if not at:
                 continue
             if cap.per_period:
@@ -389,14 +392,14 @@ def define_fill_rate_floors(model: pyo.ConcreteModel, data: SourcingData, tree: 
         return _sum((1, m.unmet_demand[mat, n]) for n in node_of[w]) <= (1 - beta) * float(total[mat])
 
 
-def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+def define_supplier_caps(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, by_offer: dict,
                          elastic: bool = False) -> None:
     """Supplier cap: sum_{n in path(w)} sum_{o of supplier s, material m} inflow_{o,n} <= share D_m."""
     total = data.total_demand().to_dict()
     index, keys_of = [], {}
     for i, cap in enumerate(data.supplier_caps.itertuples()):
         for mat in covered_materials(data, cap.material):
-            at = _inflows_of(model, {cap.supplier}, mat)
+            at = _inflows_of(by_offer, {cap.supplier}, mat)
             for w, keys in _path_keys(tree, at, ()).items():
                 if keys:
                     index.append((i, mat, w))
