@@ -44,13 +44,13 @@ def peak_mib() -> float:
 # --------------------------------------------------------------------------- children
 
 def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
-    from optimizer.export import write_plan
-    from optimizer.model import build_model
-    from optimizer.reader import read_tables
-    from optimizer.results import collect_results
-    from optimizer.solve import Built, HandedOver, hand_over
-    from optimizer.tree import build_tree
-    from optimizer.validate import validate
+    from optimizer.reports.export import write_plan
+    from optimizer.model.formulation import build_model
+    from optimizer.inputs.reader import read_tables
+    from optimizer.solving.results import collect_results
+    from optimizer.solving.solver import Built, HandedOver, hand_over
+    from optimizer.model.tree import build_tree
+    from optimizer.inputs.validate import validate
 
     times = {}
     t = time.perf_counter()
@@ -99,7 +99,7 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
 def _bare_highs(mps: str, options: dict):
     import highspy
 
-    from optimizer.solve import HIGHS_OPTIONS, new_highs
+    from optimizer.solving.solver import HIGHS_OPTIONS, new_highs
 
     highs = new_highs()
     for key, value in {**HIGHS_OPTIONS, **options}.items():
@@ -121,8 +121,8 @@ def child_bare(mps: str, options: dict) -> dict:
 def child_sweep(instance: str) -> dict:
     import numpy as np
 
-    from optimizer.api import read_instance
-    from optimizer.frontier import UNCAPPED, CapSweep, _achieved, resolve_cap
+    from optimizer.inputs import read_instance
+    from optimizer.analysis.frontier import UNCAPPED, CapSweep, _achieved, resolve_cap
 
     data = read_instance(instance)
     t = time.perf_counter()
@@ -211,7 +211,8 @@ def median(values):
 
 
 def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, together: bool) -> dict:
-    from optimizer.generate import generate, write_instance
+    from optimizer.inputs.generate import generate
+    from optimizer.reports.export import write_instance
 
     instance = write_instance(generate(scale, 1), work / scale)
     mps, rows_file, plan = work / f"{scale}.mps", work / f"{scale}-rows.json", work / f"{scale}-plan.xlsx"
@@ -289,7 +290,7 @@ SCALE_ORDER = ["small", "medium", "large", "xl"]
 
 
 def report(rows: list[dict], cli: float, path: Path) -> None:
-    from optimizer.solve import HIGHS_OPTIONS, solver_version
+    from optimizer.solving.solver import HIGHS_OPTIONS, solver_version
 
     rows = sorted(rows, key=lambda r: SCALE_ORDER.index(r["scale"]) if r["scale"] in SCALE_ORDER else 99)
     largest = rows[-1]["scale"] if rows else ""

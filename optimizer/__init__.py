@@ -8,15 +8,15 @@
 
 from __future__ import annotations
 
-from .api import from_frames, read_instance
-from .compare import Comparison, compare
-from .frontier import Frontier, frontier
-from .stochastic import value_of_information
-from .whatif import Overrides, apply_case, case_edits
-from .data import Settings, SourcingData
-from .errors import InputError, Problem
-from .export import write_comparison, write_frontier, write_plan
-from .solve import solve
+from .inputs import from_frames, read_instance
+from .analysis.compare import Comparison, compare
+from .analysis.frontier import Frontier, frontier
+from .analysis.information import value_of_information
+from .inputs.edits import Overrides, apply_case, case_edits
+from .inputs.data import Settings, SourcingData
+from .inputs.errors import InputError, Problem
+from .reports.export import write_comparison, write_frontier, write_plan
+from .solving.solver import solve
 
 __all__ = [
     "Comparison", "Frontier", "InputError", "Overrides", "Problem", "Settings", "SourcingData", "apply_case",

@@ -9,8 +9,8 @@ model instead indexes recourse by scenario-tree node; the two must reach the
 same optimal objective, which is what the tests check.
 
 It deliberately imports nothing of the project's modelling code
-(optimizer.model, optimizer.tree, optimizer.solve, optimizer.results). It only
-reads the fields of a validated `optimizer.data.SourcingData` and solves with
+(optimizer.model.formulation, optimizer.model.tree, optimizer.solving.solver, optimizer.solving.results). It only
+reads the fields of a validated `optimizer.inputs.data.SourcingData` and solves with
 numpy, scipy.sparse and scipy.optimize.linprog(method="highs").
 
     from reference_lp import reference_objective

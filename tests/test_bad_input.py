@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.catalog import bundled_instance
-from optimizer.cli import main
-from optimizer.export import write_tables
-from optimizer.reader import read_tables
+from optimizer.inputs.catalog import bundled_instance
+from optimizer.interfaces.cli import main
+from optimizer.reports.export import write_tables
+from optimizer.inputs.reader import read_tables
 
 CORPUS = Path(__file__).parent / "corpus"
 PREFIX = "Error: The input has a problem: "

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import VAULT_UNDER_CAP, make
-from optimizer.cli import main
+from optimizer.interfaces.cli import main
 
 #: The stockpile-under-cap instance of test_hand_solved: expected cost 1460 worked out on paper.
 VAULT = make(**VAULT_UNDER_CAP)
@@ -128,7 +128,7 @@ def test_usage_error_is_exit_2(capsys):
 
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
-    from optimizer.catalog import bundled_instance
+    from optimizer.inputs.catalog import bundled_instance
 
     book = tmp_path / "template.xlsx"
     code, out, _ = run(capsys, "template", str(book))

@@ -9,8 +9,8 @@ import pytest
 
 import optimizer as so
 from conftest import OVER_CONTRACTING, make, supplier
-from optimizer.cli import main
-from optimizer.frontier import frontier
+from optimizer.interfaces.cli import main
+from optimizer.analysis.frontier import frontier
 
 TWO = dict(
     suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
@@ -133,7 +133,7 @@ def test_decisions_hidden_from_the_solver_are_reported_at_their_floor(interface,
     row and no cost and HiGHS never sees them: the plan shows B at its floor and no reservation. A (China, 10)
     and spot S (40) share demand 100, so under a China cap s the cost is 1000 s + 4000 (1 - s) = 4000 - 3000 s,
     on the one-off solve and at every sweep point (which reads HiGHS's columns, not Pyomo's values)."""
-    monkeypatch.setattr(importlib.import_module("optimizer.solve"), "STANDARD_FORM_FROM",
+    monkeypatch.setattr(importlib.import_module("optimizer.solving.solver"), "STANDARD_FORM_FROM",
                         0 if interface == "standard form" else 10**9)
     frames = make(suppliers=[supplier("A", "contract", "China"), supplier("B", "contract", "Malaysia"),
                              supplier("S", "spot", "Australia"), supplier("V", "stockpile", "United States")],

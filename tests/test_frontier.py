@@ -9,12 +9,12 @@ import pytest
 
 import optimizer as so
 from conftest import OVER_CONTRACTING, make, supplier
-from optimizer.catalog import bundled_instance
-from optimizer.frontier import frontier
-from optimizer.stochastic import value_of_information
-from optimizer.whatif import Overrides, apply_case
+from optimizer.inputs.catalog import bundled_instance
+from optimizer.analysis.frontier import frontier
+from optimizer.analysis.information import value_of_information
+from optimizer.inputs.edits import Overrides, apply_case
 
-solve_module = importlib.import_module("optimizer.solve")
+solve_module = importlib.import_module("optimizer.solving.solver")
 
 LADDER = dict(
     suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia"),

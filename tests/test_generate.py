@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 import optimizer as so
-from optimizer.cli import main
-from optimizer.generate import SCALES, generate
+from optimizer.interfaces.cli import main
+from optimizer.inputs.generate import SCALES, generate
 from reference_lp import reference_objective
 
 
@@ -34,7 +34,7 @@ def test_scenarios_share_prefixes():
     """Scenarios sampled from the disruption model agree until their first disruption, so the tree has
     fewer nodes than scenarios x periods."""
     data = so.from_frames({k: v.astype(object).where(v.notna(), None) for k, v in generate("medium", 1).items()})
-    from optimizer.tree import build_tree
+    from optimizer.model.tree import build_tree
 
     tree = build_tree(data)
     size = SCALES["medium"]

@@ -13,9 +13,9 @@ import random
 import pytest
 
 import optimizer as so
-from optimizer.catalog import bundled_instance
+from optimizer.inputs.catalog import bundled_instance
 from reference_lp import reference_objective, reference_solution
-solve_module = importlib.import_module("optimizer.solve")
+solve_module = importlib.import_module("optimizer.solving.solver")
 
 COUNTRIES = ["China", "Malaysia", "USA"]
 STAGES = ["mining", "refining"]

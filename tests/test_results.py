@@ -9,11 +9,11 @@ import pyomo.environ as pyo
 import pytest
 
 import optimizer as so
-from optimizer.catalog import bundled_instance
-from optimizer.model import inflow_value
-from optimizer.results import _gather, collect_results
+from optimizer.inputs.catalog import bundled_instance
+from optimizer.model.formulation import inflow_value
+from optimizer.solving.results import _gather, collect_results
 from conftest import make, supplier
-from optimizer.solve import build, make_solver, run_solver, solve_once
+from optimizer.solving.solver import build, make_solver, run_solver, solve_once
 
 
 def test_gathered_values_equal_the_expressions():
@@ -63,7 +63,7 @@ def test_one_model_solved_again_with_a_decision_fixed(interface, monkeypatch):
     (the standard-form compiler moves a fixed variable into the right-hand sides, so HiGHS never sees it):
     spot buys 30, cost 700 + 1200 = 1900. The second hand-over numbers the columns differently from the
     first, and the tables must follow."""
-    monkeypatch.setattr(importlib.import_module("optimizer.solve"), "STANDARD_FORM_FROM",
+    monkeypatch.setattr(importlib.import_module("optimizer.solving.solver"), "STANDARD_FORM_FROM",
                         0 if interface == "standard form" else 10**9)
     data = so.from_frames(make(suppliers=[supplier("A", "contract", "China"), supplier("S", "spot", "Australia")],
                                offers=[{"supplier": "A", "material": "Dy", "price": 10},

@@ -19,11 +19,11 @@ import pytest
 
 import optimizer as so
 from conftest import make, supplier
-from optimizer.catalog import bundled_instance
-from optimizer.cli import main
-from optimizer.export import Workbook, write_csv_tables, write_plan
-from optimizer.solve import UNBOUNDED, make_solver, run_solver, solve_once
-solve_module = importlib.import_module("optimizer.solve")
+from optimizer.inputs.catalog import bundled_instance
+from optimizer.interfaces.cli import main
+from optimizer.reports.export import Workbook, write_csv_tables, write_plan
+from optimizer.solving.solver import UNBOUNDED, make_solver, run_solver, solve_once
+solve_module = importlib.import_module("optimizer.solving.solver")
 
 HOSTILE = ['=HYPERLINK("http://example.invalid","click")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3",
            "[bold]Marked up[/bold]"]
@@ -65,7 +65,7 @@ def test_names_are_neutralised_in_csv_output(tmp_path):
 
 
 def test_neutralise_covers_every_formula_start():
-    from optimizer.files import neutralise
+    from optimizer.reports.files import neutralise
 
     assert [neutralise(t) for t in ["=1", "+1", "-1", "@a", "\tx", "\rx", "ok", 3.5]] == [
         "'=1", "'+1", "'-1", "'@a", "'\tx", "'\rx", "ok", 3.5]
@@ -90,7 +90,7 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     """Not the private 0600 of the temporary file: the plan is meant to be shared."""
     import os
 
-    from optimizer.files import atomic_write
+    from optimizer.reports.files import atomic_write
 
     mask = os.umask(0)
     os.umask(mask)
@@ -128,7 +128,7 @@ def test_a_failed_figure_leaves_nothing_behind(tmp_path, monkeypatch):
         suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
         offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
                 {"supplier": "Lynas", "material": "Dy", "price": 30}])), "China", points=3)
-    from optimizer.figures import frontier_figure
+    from optimizer.reports.figures import frontier_figure
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("renderer crashed")
@@ -161,7 +161,7 @@ def test_same_input_gives_the_same_tables_bit_for_bit(tmp_path):
     second = so.solve(so.read_instance(bundled_instance()))
     for name in PLAN_TABLES:
         assert getattr(first, name).equals(getattr(second, name)), name
-    script = ("import pickle, sys, optimizer as so; from optimizer.catalog import bundled_instance; "
+    script = ("import pickle, sys, optimizer as so; from optimizer.inputs.catalog import bundled_instance; "
               "r = so.solve(so.read_instance(bundled_instance())); "
               f"pickle.dump({{n: getattr(r, n) for n in {PLAN_TABLES!r}}}, open(sys.argv[1], 'wb'))")
     out = tmp_path / "tables.pickle"

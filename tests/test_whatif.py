@@ -6,8 +6,8 @@ import pytest
 
 import optimizer as so
 from conftest import make, supplier
-from optimizer.compare import compare
-from optimizer.whatif import Overrides, apply_case, case_edits
+from optimizer.analysis.compare import compare
+from optimizer.inputs.edits import Overrides, apply_case, case_edits
 
 BASE = dict(
     periods=[{"period": "t1"}, {"period": "t2"}],

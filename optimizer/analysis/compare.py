@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .data import SourcingData
-from .errors import InputError
-from .results import Result
-from .solve import solve
-from .whatif import Edit, apply_case, case_edits
+from ..inputs.data import SourcingData
+from ..inputs.errors import InputError
+from ..solving.results import Result
+from ..solving.solver import solve
+from ..inputs.edits import Edit, apply_case, case_edits
 
 BASE = "base"
 

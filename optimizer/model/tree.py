@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .data import SourcingData
+from ..inputs.data import SourcingData
 
 
 @dataclass

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from .compare import case_row
-from .data import SourcingData
-from .errors import InputError, Problem
-from .explain import explain_infeasibility
-from .results import Result, collect_results
-from .solve import HandedOver, build
-from .whatif import Edit, apply_case
+from ..inputs.data import SourcingData
+from ..inputs.errors import InputError, Problem
+from ..solving.explain import explain_infeasibility
+from ..solving.results import Result, collect_results
+from ..solving.solver import HandedOver, build
+from ..inputs.edits import Edit, apply_case
 
 Progress = Callable[[float], None]
 

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from .data import SourcingData
-from .model import covered_materials, matching_suppliers
-from .solve import OPTIMAL, Built, Primal, SolverRun, solver_version
-from .validate import input_hash
+from ..inputs.data import SourcingData
+from ..model.formulation import covered_materials, matching_suppliers
+from .solver import OPTIMAL, Built, Primal, SolverRun, solver_version
+from ..inputs.validate import input_hash
 
 PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",
                "dependency", "shadow_prices")

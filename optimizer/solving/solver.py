@@ -21,9 +21,9 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
-from .data import SourcingData
-from .model import build_model
-from .tree import ScenarioTree, build_tree
+from ..inputs.data import SourcingData
+from ..model.formulation import build_model
+from ..model.tree import ScenarioTree, build_tree
 
 SOLVE_LOCK = threading.RLock()
 
@@ -366,7 +366,7 @@ def solve(data: SourcingData | str | Path, *, time_limit: float | None = None,
     Bad input raises InputError.
     """
     from .results import collect_results
-    from .api import read_instance
+    from ..inputs import read_instance
 
     if not isinstance(data, SourcingData):
         data = read_instance(data)

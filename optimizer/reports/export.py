@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .files import atomic_write, neutralise
-from .reader import Tables
-from .schema import SHEET_ORDER, SHEETS
+from ..inputs.reader import Tables
+from ..inputs.schema import SHEET_ORDER, SHEETS
 
 WRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
 
@@ -333,3 +333,14 @@ def write_csv_tables(result, folder: str | Path) -> list[Path]:
         written.append(atomic_write(folder / f"{name}.csv",
                                     lambda temporary, frame=safe: frame.to_csv(temporary, index=False)))
     return written
+
+
+def write_instance(tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
+    """A folder of CSV files, or one .xlsx workbook when out ends in .xlsx."""
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        return write_tables({k: v.astype(object).where(v.notna(), None) for k, v in tables.items()}, out)
+    out.mkdir(parents=True, exist_ok=True)
+    for sheet, table in tables.items():
+        atomic_write(out / f"{sheet}.csv", lambda temporary, t=table: t.to_csv(temporary, index=False))
+    return out

@@ -15,5 +15,5 @@ def bundled_instance(name: str = DEFAULT_INSTANCE) -> Path:
     except (ModuleNotFoundError, TypeError):
         folder = None
     if folder is None or not folder.is_dir():  # an editable install or a source checkout
-        folder = Path(__file__).resolve().parent.parent / "instances" / name
+        folder = Path(__file__).resolve().parents[2] / "instances" / name
     return folder

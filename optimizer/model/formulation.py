@@ -19,7 +19,7 @@ from collections import defaultdict
 import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-from .data import SourcingData
+from ..inputs.data import SourcingData
 from .tree import ScenarioTree
 
 

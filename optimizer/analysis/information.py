@@ -21,10 +21,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .data import SourcingData
-from .results import cvar_of, decision_value
-from .solve import OPTIMAL, build, make_solver, run_solver
-from .tree import offer_factors
+from ..inputs.data import SourcingData
+from ..solving.results import cvar_of, decision_value
+from ..solving.solver import OPTIMAL, build, make_solver, run_solver
+from ..model.tree import offer_factors
 
 
 def _relaxed_settings(data: SourcingData):

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import InputError, Problem
+from ..inputs.errors import InputError, Problem
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 
@@ -51,9 +51,9 @@ ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
 def _instance(path: Path | None, caps=None, fill_rate=None, cvar_weight=None, cvar_level=None,
               scale_capacity=None, scale_price=None, drop_supplier=None, probability=None):
     """Read and validate the instance, then apply the command line's one-off overrides."""
-    from .api import read_instance
-    from .catalog import bundled_instance
-    from .whatif import Overrides, apply_case
+    from ..inputs import read_instance
+    from ..inputs.catalog import bundled_instance
+    from ..inputs.edits import Overrides, apply_case
 
     data = read_instance(path if path is not None else bundled_instance())
     overrides = Overrides(caps, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
@@ -122,10 +122,10 @@ def solve(
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     """
-    from .export import write_plan
-    from .solve import INFEASIBLE, OPTIMAL, solve as solve_data
-    from .stochastic import value_of_information
-    from .whatif import apply_case, case_edits
+    from ..reports.export import write_plan
+    from ..solving.solver import INFEASIBLE, OPTIMAL, solve as solve_data
+    from ..analysis.information import value_of_information
+    from ..inputs.edits import apply_case, case_edits
 
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
@@ -139,7 +139,7 @@ def solve(
     information = value_of_information(data) if vss else None
     path = write_plan(result, output, information)
     if csv_folder is not None:
-        from .export import write_csv_tables
+        from ..reports.export import write_csv_tables
 
         write_csv_tables(result, csv_folder)
     if as_json:
@@ -172,9 +172,9 @@ def template(
 
     Example: sourcing template my_sourcing.xlsx
     """
-    from .catalog import bundled_instance
-    from .export import write_tables
-    from .reader import read_tables
+    from ..inputs.catalog import bundled_instance
+    from ..reports.export import write_tables
+    from ..inputs.reader import read_tables
 
     path = write_tables(read_tables(bundled_instance()), output)
     out.print(f"Template written to {path}")
@@ -196,10 +196,10 @@ def compare(
     """
     from rich.progress import Progress
 
-    from .compare import compare as compare_cases
-    from .export import write_comparison
-    from .figures import comparison_figure
-    from .whatif import case_edits
+    from ..analysis.compare import compare as compare_cases
+    from ..reports.export import write_comparison
+    from ..reports.figures import comparison_figure
+    from ..inputs.edits import case_edits
 
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
@@ -264,9 +264,9 @@ def frontier(
     """
     from rich.progress import Progress
 
-    from .export import write_frontier
-    from .figures import frontier_figure
-    from .frontier import frontier as sweep
+    from ..reports.export import write_frontier
+    from ..reports.figures import frontier_figure
+    from ..analysis.frontier import frontier as sweep
 
     data = _instance(instance)
     with Progress(console=err, transient=True) as bar:
@@ -317,7 +317,8 @@ def generate(
 
     Example: sourcing generate --scale large --seed 7 big_instance/
     """
-    from .generate import SCALES, generate as make, write_instance
+    from ..inputs.generate import SCALES, generate as make
+    from ..reports.export import write_instance
 
     if scale not in SCALES:
         raise InputError([Problem(None, None, None, f"unknown scale '{scale}'; use one of {', '.join(SCALES)}.")])

@@ -11,12 +11,10 @@ has real shared prefixes. Nothing here reads or solves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .files import atomic_write
 
 
 @dataclass(frozen=True)
@@ -145,16 +143,3 @@ def _sample_scenarios(rng, size: Scale, periods: list[str], western: list[str]):
     columns = ["scenario", "supplier", "material", "country", "stage", "start", "end", "availability",
                "price_multiplier"]
     return scenarios, pd.DataFrame(rows, columns=columns)
-
-
-def write_instance(tables: dict[str, pd.DataFrame], out: str | Path) -> Path:
-    """A folder of CSV files, or one .xlsx workbook when out ends in .xlsx."""
-    out = Path(out)
-    if out.suffix.lower() == ".xlsx":
-        from .export import write_tables
-
-        return write_tables({k: v.astype(object).where(v.notna(), None) for k, v in tables.items()}, out)
-    out.mkdir(parents=True, exist_ok=True)
-    for sheet, table in tables.items():
-        atomic_write(out / f"{sheet}.csv", lambda temporary, t=table: t.to_csv(temporary, index=False))
-    return out
