@@ -48,7 +48,8 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     from optimizer.model.formulation import build_model
     from optimizer.inputs.reader import read_tables
     from optimizer.solving.results import collect_results
-    from optimizer.solving.solver import Built, HandedOver, hand_over
+    from optimizer.model import Built
+    from optimizer.solving.solver import HandedOver, hand_over
     from optimizer.model.tree import build_tree
     from optimizer.inputs.validate import validate
 

@@ -4,22 +4,64 @@
     data = so.read_instance("instances/rare_earths_2026")
     result = so.solve(data)
     so.write_plan(result, "plan.xlsx")
+
+The names below are the public API. Each is imported when first used, so that a command pays
+only for the stages it runs (Pyomo, pandas and matplotlib are slow to import).
 """
 
 from __future__ import annotations
 
-from .inputs import from_frames, read_instance
-from .analysis.compare import Comparison, compare
-from .analysis.frontier import Frontier, frontier
-from .analysis.information import value_of_information
-from .inputs.edits import Overrides, apply_case, case_edits
-from .inputs.data import Settings, SourcingData
-from .inputs.errors import InputError, Problem
-from .reports.export import write_comparison, write_frontier, write_plan
-from .solving.solver import solve
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "Comparison", "Frontier", "InputError", "Overrides", "Problem", "Settings", "SourcingData", "apply_case",
-    "case_edits", "compare", "from_frames", "frontier", "read_instance", "solve", "value_of_information",
-    "write_comparison", "write_frontier", "write_plan",
-]
+#: public name -> module that defines it
+_PUBLIC = {
+    "read_instance": ".inputs", "from_frames": ".inputs",
+    "Settings": ".inputs.data", "SourcingData": ".inputs.data",
+    "InputError": ".inputs.errors", "Problem": ".inputs.errors",
+    "Overrides": ".inputs.edits", "apply_case": ".inputs.edits", "case_edits": ".inputs.edits",
+    "solve": ".solving.pipeline", "Result": ".solving.results",
+    "Comparison": ".analysis.compare", "compare": ".analysis.compare",
+    "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier",
+    "value_of_information": ".analysis.information",
+    "write_plan": ".reports.export", "write_comparison": ".reports.export", "write_frontier": ".reports.export",
+    "write_tables": ".reports.export", "write_csv_tables": ".reports.export", "write_instance": ".reports.export",
+    "comparison_figure": ".reports.figures", "frontier_figure": ".reports.figures",
+    "bundled_instance": ".inputs.catalog", "read_tables": ".inputs.reader",
+    "generate": ".inputs.generate", "SCALES": ".inputs.generate",
+    "OPTIMAL": ".solving.solver", "INFEASIBLE": ".solving.solver", "TIME_LIMIT": ".solving.solver",
+    "UNBOUNDED": ".solving.solver",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+if TYPE_CHECKING:  # for type checkers and editors; never executed
+    from .analysis.compare import Comparison, compare
+    from .analysis.frontier import Frontier, frontier
+    from .analysis.information import value_of_information
+    from .inputs import from_frames, read_instance
+    from .inputs.data import Settings, SourcingData
+    from .inputs.edits import Overrides, apply_case, case_edits
+    from .inputs.errors import InputError, Problem
+    from .inputs.catalog import bundled_instance
+    from .inputs.generate import SCALES, generate
+    from .inputs.reader import read_tables
+    from .reports.export import (write_comparison, write_csv_tables, write_frontier, write_instance, write_plan,
+                                 write_tables)
+    from .reports.figures import comparison_figure, frontier_figure
+    from .solving.pipeline import solve
+    from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED
+    from .solving.results import Result

@@ -13,7 +13,8 @@ from optimizer.inputs.catalog import bundled_instance
 from optimizer.model.formulation import inflow_value
 from optimizer.solving.results import _gather, collect_results
 from conftest import make, supplier
-from optimizer.solving.solver import build, make_solver, run_solver, solve_once
+from optimizer.model import build
+from optimizer.solving.solver import make_solver, run_solver, solve_once
 
 
 def test_gathered_values_equal_the_expressions():

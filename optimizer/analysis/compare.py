@@ -14,7 +14,7 @@ import pandas as pd
 from ..inputs.data import SourcingData
 from ..inputs.errors import InputError
 from ..solving.results import Result
-from ..solving.solver import solve
+from ..solving.pipeline import solve
 from ..inputs.edits import Edit, apply_case, case_edits
 
 BASE = "base"

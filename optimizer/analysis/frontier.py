@@ -18,7 +18,8 @@ from ..inputs.data import SourcingData
 from ..inputs.errors import InputError, Problem
 from ..solving.explain import explain_infeasibility
 from ..solving.results import Result, collect_results
-from ..solving.solver import HandedOver, build
+from ..model import build
+from ..solving.solver import HandedOver
 from ..inputs.edits import Edit, apply_case
 
 Progress = Callable[[float], None]

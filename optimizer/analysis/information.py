@@ -23,7 +23,8 @@ import pandas as pd
 
 from ..inputs.data import SourcingData
 from ..solving.results import cvar_of, decision_value
-from ..solving.solver import OPTIMAL, build, make_solver, run_solver
+from ..model import build
+from ..solving.solver import OPTIMAL, make_solver, run_solver
 from ..model.tree import offer_factors
 
 

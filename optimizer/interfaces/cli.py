@@ -17,7 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..inputs.errors import InputError, Problem
+import optimizer as so
+from optimizer import InputError, Problem
 
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 
@@ -51,16 +52,12 @@ ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
 def _instance(path: Path | None, caps=None, fill_rate=None, cvar_weight=None, cvar_level=None,
               scale_capacity=None, scale_price=None, drop_supplier=None, probability=None):
     """Read and validate the instance, then apply the command line's one-off overrides."""
-    from ..inputs import read_instance
-    from ..inputs.catalog import bundled_instance
-    from ..inputs.edits import Overrides, apply_case
-
-    data = read_instance(path if path is not None else bundled_instance())
-    overrides = Overrides(caps, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
+    data = so.read_instance(path if path is not None else so.bundled_instance())
+    overrides = so.Overrides(caps, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                           drop_supplier, probability)
     edits = overrides.edits(data.tables)
     if edits:
-        data = apply_case(data, "command-line overrides", edits)
+        data = so.apply_case(data, "command-line overrides", edits)
     for warning in data.warnings:
         err.print(f"Warning: {warning}")
     return data
@@ -122,26 +119,19 @@ def solve(
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     """
-    from ..reports.export import write_plan
-    from ..solving.solver import INFEASIBLE, OPTIMAL, solve as solve_data
-    from ..analysis.information import value_of_information
-    from ..inputs.edits import apply_case, case_edits
-
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     if case is not None:
-        cases = case_edits(data)
+        cases = so.case_edits(data)
         if case not in cases:
             names = ", ".join(f"'{c}'" for c in cases) or "none"
             raise InputError([Problem("cases", None, "case", f"no case named '{case}'; the cases are {names}.")])
-        data = apply_case(data, case, cases[case])
-    result = solve_data(data)
-    information = value_of_information(data) if vss else None
-    path = write_plan(result, output, information)
+        data = so.apply_case(data, case, cases[case])
+    result = so.solve(data)
+    information = so.value_of_information(data) if vss else None
+    path = so.write_plan(result, output, information)
     if csv_folder is not None:
-        from ..reports.export import write_csv_tables
-
-        write_csv_tables(result, csv_folder)
+        so.write_csv_tables(result, csv_folder)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
@@ -156,12 +146,12 @@ def solve(
         out.print(f"Plan written to {path}")
         if csv_folder is not None:
             out.print(f"Tables written to {csv_folder}")
-    if result.status == OPTIMAL:
+    if result.status == so.OPTIMAL:
         return
     if not as_json:
         out.print(result.message)
         out.print(f"Details written to {path}")
-    raise typer.Exit(EXIT_INFEASIBLE if result.status == INFEASIBLE else EXIT_NOT_OPTIMAL)
+    raise typer.Exit(EXIT_INFEASIBLE if result.status == so.INFEASIBLE else EXIT_NOT_OPTIMAL)
 
 
 @app.command()
@@ -172,11 +162,7 @@ def template(
 
     Example: sourcing template my_sourcing.xlsx
     """
-    from ..inputs.catalog import bundled_instance
-    from ..reports.export import write_tables
-    from ..inputs.reader import read_tables
-
-    path = write_tables(read_tables(bundled_instance()), output)
+    path = so.write_tables(so.read_tables(so.bundled_instance()), output)
     out.print(f"Template written to {path}")
 
 
@@ -196,23 +182,18 @@ def compare(
     """
     from rich.progress import Progress
 
-    from ..analysis.compare import compare as compare_cases
-    from ..reports.export import write_comparison
-    from ..reports.figures import comparison_figure
-    from ..inputs.edits import case_edits
-
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
-    cases = case_edits(data)
+    cases = so.case_edits(data)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
-        comparison = compare_cases(data, cases, progress=lambda name: bar.update(
+        comparison = so.compare(data, cases, progress=lambda name: bar.update(
             task, advance=1, description=f"Solving {name}"))
     out.print(comparison_table(comparison))
-    path = write_comparison(comparison, output)
+    path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
     if png is not None:
-        out.print(f"Figure written to {comparison_figure(comparison, png)}")
+        out.print(f"Figure written to {so.comparison_figure(comparison, png)}")
 
 
 def compact(value: object, unit: str) -> str:
@@ -264,14 +245,10 @@ def frontier(
     """
     from rich.progress import Progress
 
-    from ..reports.export import write_frontier
-    from ..reports.figures import frontier_figure
-    from ..analysis.frontier import frontier as sweep
-
     data = _instance(instance)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Sweeping the cap", total=None)
-        curve = sweep(data, cap, points, progress=lambda share: bar.update(
+        curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
             task, advance=1, description=f"Solving at {share:.1%}"))
     out.print(frontier_table(curve))
     if curve.tightest is None:
@@ -280,9 +257,9 @@ def frontier(
         out.print(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
     if curve.explanation:
         out.print(curve.explanation)
-    out.print(f"Curve written to {write_frontier(curve, output)}")
+    out.print(f"Curve written to {so.write_frontier(curve, output)}")
     if png is not None:
-        out.print(f"Figure written to {frontier_figure(curve, png)}")
+        out.print(f"Figure written to {so.frontier_figure(curve, png)}")
 
 
 def frontier_table(curve) -> Table:
@@ -317,13 +294,10 @@ def generate(
 
     Example: sourcing generate --scale large --seed 7 big_instance/
     """
-    from ..inputs.generate import SCALES, generate as make
-    from ..reports.export import write_instance
-
-    if scale not in SCALES:
-        raise InputError([Problem(None, None, None, f"unknown scale '{scale}'; use one of {', '.join(SCALES)}.")])
-    path = write_instance(make(scale, seed), output)
-    size = SCALES[scale]
+    if scale not in so.SCALES:
+        raise InputError([Problem(None, None, None, f"unknown scale '{scale}'; use one of {', '.join(so.SCALES)}.")])
+    path = so.write_instance(so.generate(scale, seed), output)
+    size = so.SCALES[scale]
     out.print(f"Instance written to {path}: {size.materials} materials, {size.periods} monthly periods, "
               f"{size.scenarios} scenarios (seed {seed})")
 

@@ -13,7 +13,8 @@ import pandas as pd
 
 from ..inputs.data import SourcingData
 from ..model.formulation import (BUDGET, CVAR_CAP, FILL_FLOORS, ORIGIN_CAPS, POLICY_RULES, SUPPLIER_CAPS, TAKE_OR_PAY)
-from .solver import OPTIMAL, build, make_solver, run_solver
+from ..model import build
+from .solver import OPTIMAL, make_solver, run_solver
 
 TOLERANCE = 1e-7
 COLUMNS = ["fix", "rule", "name", "material", "scenario", "period", "current", "relax_to", "unit", "advice"]

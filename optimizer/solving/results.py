@@ -16,7 +16,8 @@ import pyomo.environ as pyo
 
 from ..inputs.data import SourcingData
 from ..model.formulation import covered_materials, matching_suppliers
-from .solver import OPTIMAL, Built, Primal, SolverRun, solver_version
+from ..model import Built
+from .solver import OPTIMAL, Primal, SolverRun, solver_version
 from ..inputs.validate import input_hash
 
 PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",

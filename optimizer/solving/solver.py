@@ -1,5 +1,7 @@
-"""Solve the sourcing LP with HiGHS through Pyomo's persistent (APPSI) interface.
+"""Hand the sourcing LP to HiGHS and run it.
 
+Small models (below STANDARD_FORM_FROM variables) go through Pyomo's persistent APPSI
+interface, larger ones through Pyomo's standard-form compiler straight into highspy.
 Owns the solver: options, the termination check, and the process-wide lock
 that keeps two solves from running at once (Pyomo redirects the process's
 output streams during a HiGHS solve, and concurrent solves in threads of one
@@ -14,16 +16,12 @@ import functools
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
-from ..inputs.data import SourcingData
-from ..model.formulation import build_model
-from ..model.tree import ScenarioTree, build_tree
 
 SOLVE_LOCK = threading.RLock()
 
@@ -336,45 +334,3 @@ def _status_message(status: str, condition: TerminationCondition) -> str:
     if status == TIME_LIMIT:
         return "HiGHS stopped at the time limit before proving a plan optimal; no plan is reported."
     return f"HiGHS stopped without a proven optimum ({condition.name}); no plan is reported."
-
-
-@dataclass
-class Built:
-    """A model ready to solve, with the data and tree it was built from.
-
-    cache: what `results` works out once per model and reuses at every solve of it (a sweep's points).
-    """
-
-    data: SourcingData
-    tree: ScenarioTree
-    model: pyo.ConcreteModel
-    cache: dict = field(default_factory=dict, repr=False)
-
-
-def build(data: SourcingData, factors=None, elastic: frozenset[str] = frozenset()) -> Built:
-    """The scenario tree and the model; factors replace the disruptions (see tree.build_tree)."""
-    tree = build_tree(data, factors)
-    return Built(data, tree, build_model(data, tree, elastic))
-
-
-def solve(data: SourcingData | str | Path, *, time_limit: float | None = None,
-          options: dict | None = None, explain: bool = True):
-    """Read (if given a path), build, solve and collect results: the whole pipeline.
-
-    Returns a `Result`; its status says whether a plan exists, and when the policy is infeasible
-    (and explain is true) its message and explanation say which rules to relax and how far.
-    Bad input raises InputError.
-    """
-    from .results import collect_results
-    from ..inputs import read_instance
-
-    if not isinstance(data, SourcingData):
-        data = read_instance(data)
-    built = build(data)
-    run = solve_once(built.model, time_limit if time_limit is not None else data.settings.time_limit, options)
-    result = collect_results(built, run)
-    if run.status == INFEASIBLE and explain:
-        from .explain import explain_infeasibility
-
-        result.message, result.explanation = explain_infeasibility(data)
-    return result
