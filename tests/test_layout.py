@@ -70,3 +70,13 @@ def test_the_checker_sees_a_violation(tmp_path):
         assert _imports(fake) == [(1, "optimizer.solving.results")]
     finally:
         fake.unlink()
+
+
+def test_every_subpackage_is_installed():
+    """A non-editable install (the README's first command) ships only the packages pyproject lists."""
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    present = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert present - listed == set(), f"add these packages to pyproject.toml: {sorted(present - listed)}"
