@@ -8,11 +8,12 @@ alternatives and of the shadow-price table.
 
 from __future__ import annotations
 
-from . import budget, cvar, fill_rate_floors, origin_caps, supplier_caps, take_or_pay
+from . import budget, cvar, fill_rate_floors, origin_caps, single_country_caps, supplier_caps, take_or_pay
 from .base import BuildContext, Relaxation, Rule, SweepKey
 
 RULES: tuple[Rule, ...] = (
     origin_caps.RULE,
+    single_country_caps.RULE,
     fill_rate_floors.RULE,
     supplier_caps.RULE,
     budget.RULE,
