@@ -61,13 +61,13 @@ def _passes_through(suppliers, stages, supplier, country, stage) -> bool:
 
 def _one_country(value) -> bool:
     """A country value that names one country: not blank, and not a pseudo-country such as
-    'Various (ex-China)', 'unknown', 'mixed', 'other', or a list ('China/Malaysia', 'A, B')."""
+    'Various (ex-China)', 'unknown', 'mixed', 'other', or a pair such as 'China/Malaysia'."""
     if _blank(value) or not str(value).strip():
         return False
     text = str(value).lower()
     if any(word in text for word in ("various", "unknown", "mixed", "other")):
         return False
-    return not any(mark in text for mark in "()/,")
+    return not any(mark in text for mark in "()/")
 
 
 def _cap_countries(data):

@@ -213,3 +213,13 @@ def test_the_command_line_takes_the_single_country_cap(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0
     assert "Tightest feasible * refining cap: 50.00%; no plan below it." in out.splitlines()
+
+
+@pytest.mark.parametrize("value, one_country", [
+    ("China", True), ("Korea, Republic of", True), ("Côte d'Ivoire", True),
+    ("Various (ex-China)", False), ("various", False), ("Unknown", False), ("Mixed origin", False),
+    ("Other", False), ("China (toll)", False), ("China/Malaysia", False), ("", False), (None, False)])
+def test_which_country_values_name_a_single_country(value, one_country):
+    from optimizer.model.rules.single_country_caps import is_single_country
+
+    assert is_single_country(value) is one_country

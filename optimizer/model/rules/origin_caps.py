@@ -240,7 +240,7 @@ class ShareCap(Rule):
         if key.country not in data.countries():
             problems.append(f"no supplier has country '{key.country}', so there is no "
                             f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep.")
-        return problems + _stage_problems(data, key)
+        return problems + stage_problems(data, key)
 
     def swept(self, data: SourcingData, key: SweepKey) -> list[OriginCap]:
         return [cap for cap in self.rows(data) if cap.country == key.country and cap.stage == key.stage]
@@ -256,7 +256,7 @@ class ShareCap(Rule):
             param[cap.position] = share
 
 
-def _stage_problems(data: SourcingData, key: SweepKey) -> list[str]:
+def stage_problems(data: SourcingData, key: SweepKey) -> list[str]:
     if key.stage is not None and key.stage not in data.stages:
         return [f"unknown stage '{key.stage}'; use one of " + ", ".join(data.stages) + "."]
     return []

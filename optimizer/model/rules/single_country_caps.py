@@ -5,8 +5,8 @@ scenario; over the horizon or in each period. This is the EU Critical Raw Materi
 
 A single country is any country a supplier names at that stage, except values that name no one
 country: a blank (the stage does not apply), and pseudo-countries: a value containing "various",
-"unknown", "mixed" or "other" (any letter case), or a parenthesis, a "/" or a "," (e.g.
-"Various (ex-China)", "China/Malaysia"). Supply from those is capped by no country's row: the rule
+"unknown", "mixed" or "other" (any letter case), a parenthesis or a "/" (e.g.
+"Various (ex-China)", "China/Malaysia"; a comma is allowed, as in "Korea, Republic of"). Supply from those is capped by no country's row: the rule
 cannot tell whose it is, so it neither counts it for one country nor refuses it. EU member states are
 countries like any other: the sheet does not say which countries are "third" ones.
 
@@ -21,8 +21,9 @@ import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
 from ...inputs.validate import EACH_COUNTRY
-from .base import SweepKey, advice_row, share_text
-from .origin_caps import Coverage, OriginCap, ShareCap, _stage_problems, all_caps
+from ..tree import ScenarioTree
+from .base import BuildContext, SweepKey, advice_row, share_text
+from .origin_caps import Coverage, OriginCap, ShareCap, all_caps, stage_problems
 
 _NOT_ONE_COUNTRY = ("various", "unknown", "mixed", "other")
 
@@ -32,7 +33,7 @@ def is_single_country(value: object) -> bool:
     if not isinstance(value, str) or not value.strip():
         return False
     folded = value.casefold()
-    return not any(word in folded for word in _NOT_ONE_COUNTRY) and not any(c in value for c in "()/,")
+    return not any(word in folded for word in _NOT_ONE_COUNTRY) and not any(c in value for c in "()/")
 
 
 class SingleCountryCaps(ShareCap):
@@ -55,7 +56,8 @@ class SingleCountryCaps(ShareCap):
     def prefix(self, coverage: Coverage) -> tuple:
         return (coverage.cap.position, coverage.country, coverage.material)
 
-    def define(self, model: pyo.ConcreteModel, data: SourcingData, tree, context, elastic: bool = False) -> None:
+    def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
+               elastic: bool = False) -> None:
         """Single-country cap: for each single country k, sum_{n in path(w)} sum_{o through k at s} inflow_{o,n} <= alpha D_m (per period: each node, <= alpha D_{m,t})."""
         super().define(model, data, tree, context, elastic)
 
@@ -78,7 +80,7 @@ class SingleCountryCaps(ShareCap):
         return key.country == EACH_COUNTRY
 
     def sweep_problems(self, data: SourcingData, key: SweepKey) -> list[str]:
-        problems = _stage_problems(data, key)
+        problems = stage_problems(data, key)
         stages = [key.stage] if key.stage in data.stages else data.stages
         if not problems and not any(is_single_country(c) for s in stages for c in data.suppliers[s]):
             problems.append(f"no supplier names a single country at {key.stage or 'any stage'}, so there is "
