@@ -123,15 +123,15 @@ def child_sweep(instance: str) -> dict:
     import numpy as np
 
     from optimizer.inputs import read_instance
-    from optimizer.analysis.frontier import UNCAPPED, CapSweep, _achieved, resolve_cap
+    from optimizer.analysis.frontier import UNCAPPED, CapSweep, resolve_cap
+    from optimizer.model.rules.origin_caps import reached_share
 
     data = read_instance(instance)
     t = time.perf_counter()
-    data, rows, _ = resolve_cap(data, CAP)
-    sweep = CapSweep(data, rows)
+    data, swept, _ = resolve_cap(data, CAP)
+    sweep = CapSweep(data, swept)
     free = sweep.at(UNCAPPED)
-    names = set(data.origin_caps["cap"].iloc[rows])
-    shares = list(np.linspace(_achieved(free, names), 0.0, POINTS))
+    shares = list(np.linspace(reached_share(free.origin_shares, swept.ids), 0.0, POINTS))
     objectives = [sweep.at(s).objective for s in shares]
     return {"seconds": time.perf_counter() - t, "shares": shares, "objectives": objectives}
 

@@ -1,6 +1,6 @@
 """An independent second formulation of the sourcing LP, for tests only.
 
-This module re-states shared/MODEL.md section 3 as a plain matrix LP in the
+This module re-states the LP of docs/model.md as a plain matrix LP in the
 *extensive scenario form*: every recourse variable (spot purchase / stockpile
 draw y, unmet demand u, end inventory I) carries its own copy per scenario,
 and non-anticipativity is imposed by explicit equality constraints between
@@ -57,6 +57,36 @@ def _passes_through(suppliers, stages, supplier, country, stage) -> bool:
     """True when the supplier's chain touches `country` at `stage` (any stage when stage is blank)."""
     looked_at = stages if _blank(stage) else [stage]
     return any(_country(suppliers, supplier, s) == country for s in looked_at)
+
+
+def _one_country(value) -> bool:
+    """A country value that names one country: not blank, and not a pseudo-country such as
+    'Various (ex-China)', 'unknown', 'mixed', 'other', or a pair such as 'China/Malaysia'."""
+    if _blank(value) or not str(value).strip():
+        return False
+    text = str(value).lower()
+    if any(word in text for word in ("various", "unknown", "mixed", "other")):
+        return False
+    return not any(mark in text for mark in "()/")
+
+
+def _cap_countries(data):
+    """(cap row, country) for every origin cap: its own country, or for country '*' each single country
+    that some supplier names at the cap's stage (any stage when blank), one cap per country."""
+    out = []
+    for c in data.origin_caps.itertuples(index=False):
+        if c.country != "*":
+            out.append((c, c.country))
+            continue
+        looked_at = data.stages if _blank(c.stage) else [c.stage]
+        named = set()
+        for supplier in data.suppliers.index:
+            for stage in looked_at:
+                value = _country(data.suppliers, supplier, stage)
+                if _one_country(value):
+                    named.add(value)
+        out += [(c, country) for country in sorted(named)]
+    return out
 
 
 class _Rows:
@@ -276,11 +306,11 @@ def _build(data):
             ub_rows.add(row, 0.0)
 
     # ---- origin caps ------------------------------------------------------------------
-    for c in data.origin_caps.itertuples(index=False):
+    for c, country in _cap_countries(data):
         share = float(c.max_share)
         covered = materials if _blank(c.material) else [c.material]
         passing = [k for k, (s, _, _) in enumerate(offer_keys)
-                   if _passes_through(data.suppliers, data.stages, s, c.country, c.stage)]
+                   if _passes_through(data.suppliers, data.stages, s, country, c.stage)]
         for m in covered:
             mine = [k for k in passing if offer_keys[k][1] == m]
             for w in range(n_w):

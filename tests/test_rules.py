@@ -1,4 +1,4 @@
-"""One test per rule of MODEL.md section 3: make the rule bind, check it holds exactly."""
+"""One test per rule of docs/model.md: make the rule bind, check it holds exactly."""
 
 from __future__ import annotations
 

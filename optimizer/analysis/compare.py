@@ -1,6 +1,6 @@
 """Solve the base instance and every what-if case, and put them side by side.
 
-Owns the comparison tables; solving is `solve`'s, edits are `whatif`'s.
+Owns the comparison tables; solving is `solving.pipeline`'s, edits are `inputs.edits`'.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.data import SourcingData
-from ..inputs.errors import InputError
-from ..solving.results import Result
-from ..solving.pipeline import solve
 from ..inputs.edits import Edit, apply_case, case_edits
+from ..inputs.errors import InputError
+from ..model.rules.origin_caps import reached_share
+from ..solving.pipeline import solve
+from ..solving.results import Result
 
 BASE = "base"
 
@@ -70,13 +71,10 @@ def case_row(name: str, result: Result) -> dict:
     row[f"{cvar_key}_{currency}"] = headline[cvar_key]
     row[f"worst_scenario_{currency}"] = headline["worst_scenario_cost"]
     shares = result.origin_shares
-    if not shares.empty:
-        weights = dict(zip(costs["scenario"], p))
-        shares = shares.assign(weight=shares["scenario"].map(weights))
-        for cap, group in shares.groupby("cap", sort=False):
-            supplied = (group["supplied_through"] * group["weight"]).sum()
-            demand = (group["demand"] * group["weight"]).sum()
-            row[f"share {cap}"] = supplied / demand if demand > 0 else 0.0
+    # Joined on each cap row's stable id; the column is headed with its name. The share a cap reached is
+    # the one definition of origin_caps.reached_share (the highest over the rows it constrains).
+    for input_row, group in shares.groupby("input_row", sort=False):
+        row[f"share {group['cap'].iloc[0]}"] = reached_share(group, {input_row})
     share_key = next(k for k in headline if k.startswith("expected_") and k.endswith("_share"))
     row[share_key] = headline[share_key]
     row["lowest_fill_rate"] = headline["lowest_fill_rate"]

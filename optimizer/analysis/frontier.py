@@ -1,8 +1,9 @@
-"""The cost of de-risking: the optimum against one origin cap's max_share.
+"""The cost of de-risking: the optimum against one share cap's max_share.
 
 The model is built once; each point changes only the cap's mutable share and
 re-solves warm. Owns the sweep and the search for the tightest feasible cap;
-explaining infeasibility is `explain`'s.
+which rule a cap belongs to and how its share is set in the model are the
+rule's (model/rules/, the sweep hooks); explaining infeasibility is `explain`'s.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .compare import case_row
 from ..inputs.data import SourcingData
+from ..inputs.edits import Edit, apply_case, parse_cap_key
 from ..inputs.errors import InputError, Problem
+from ..model import build
+from ..model.rules import RULES, Rule
+from ..model.rules.origin_caps import reached_share
 from ..solving.explain import explain_infeasibility
 from ..solving.results import Result, collect_results
-from ..model import build
 from ..solving.solver import HandedOver
-from ..inputs.edits import Edit, apply_case
+from .compare import case_row
 
 Progress = Callable[[float], None]
 
@@ -46,27 +49,44 @@ class Frontier:
     explanation: str = ""
 
 
-def resolve_cap(data: SourcingData, cap: str) -> tuple[SourcingData, list[int], float | None]:
+@dataclass(frozen=True)
+class SweptCap:
+    """The rule a swept cap belongs to and its records (rows of the input) that one share moves together."""
+
+    rule: Rule
+    records: tuple
+
+    @property
+    def ids(self) -> set[str]:
+        """The records' stable ids: what the result tables are joined on."""
+        return {record.id for record in self.records}
+
+    @property
+    def positions(self) -> list[int]:
+        return [record.position for record in self.records]
+
+
+def resolve_cap(data: SourcingData, cap: str) -> tuple[SourcingData, SweptCap, float | None]:
     """The data with the cap present (added at 100% if the input has none), its rows, and its current share."""
-    country, _, stage = cap.partition(":")
-    country, stage = country.strip(), stage.strip() or None
-    caps = data.origin_caps
-    rows = [i for i, c in enumerate(caps.itertuples()) if c.country == country and c.stage == stage]
-    if rows:
-        shares = caps["max_share"].iloc[rows].unique()
-        return data, rows, float(shares.max()) if len(shares) == 1 else float(shares.max())
-    if country not in data.countries():
-        raise InputError([Problem(None, None, None, f"no supplier has country '{country}', so there is no "
-                                                    f"'{cap}' cap to sweep.")])
-    if stage is not None and stage not in data.stages:
-        raise InputError([Problem(None, None, None, f"unknown stage '{stage}'; use one of "
-                                                    + ", ".join(data.stages) + ".")])
+    key = parse_cap_key(cap)
+    rule = next(rule for rule in RULES if rule.sweeps(key))
+    records = rule.swept(data, key)
+    if records:
+        return data, SweptCap(rule, tuple(records)), max(record.max_share for record in records)
+    problems = rule.sweep_problems(data, key)
+    if problems:
+        raise InputError([Problem(None, None, None, problems[0])])
     origin = Problem(None, None, None, f"frontier cap {cap}")
-    edit = Edit("origin_caps", (("country", "=", country), ("stage", "=", stage)), "max_share", "set", "1",
+    edit = Edit("origin_caps", (("country", "=", key.country), ("stage", "=", key.stage)), "max_share", "set", "1",
                 origin, create=True)
     added = apply_case(data, f"cap {cap}", [edit])
-    rows = [i for i, c in enumerate(added.origin_caps.itertuples()) if c.country == country and c.stage == stage]
-    return added, rows, None
+    return added, SweptCap(rule, tuple(rule.swept(added, key))), None
+
+
+def _key(share: float) -> float:
+    """A share as the key of the results cache and the point table: bisection and linspace reach the same
+    share by different roundings."""
+    return float(round(share, 12))
 
 
 def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress: Progress | None = None,
@@ -77,19 +97,18 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     """
     if points < 2:
         raise InputError([Problem(None, None, None, "a frontier needs at least 2 points.")])
-    data, rows, current = resolve_cap(data, cap)
-    names = set(data.origin_caps["cap"].iloc[rows])
+    data, swept, current = resolve_cap(data, cap)
     name = cap.replace(":", " ").strip()
-    sweep = CapSweep(data, rows, progress)
-    cache, at = sweep.results, sweep.at
+    sweep = CapSweep(data, swept, progress)
+    at = sweep.at
 
     free = at(UNCAPPED)
     if not free.optimal:
         raise InputError([Problem(None, None, None, f"no plan exists even without the {name} cap "
                                                     f"({free.status}); the frontier needs a feasible start.")])
-    start = _achieved(free, names)
+    start = reached_share(free.origin_shares, swept.ids)
     grid = np.linspace(start, 0.0, points)
-    kinds = {float(round(s, 12)): "sweep" for s in grid}
+    kinds = {_key(s): "sweep" for s in grid}
     last_feasible, first_infeasible = None, None
     for share in grid:
         result = at(share)
@@ -107,57 +126,51 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
             else:
                 low = middle
         tightest = high
-        kinds[float(round(high, 12))] = "tightest"
+        kinds[_key(high)] = "tightest"
     if first_infeasible is not None and tightest is not None and tightest < start:
         # Sweep points that fall in the infeasible region leave the curve thin: add detail where it exists.
         for share in np.linspace(start, tightest, max(points // 2, 3) + 2)[1:-1]:
             if at(share).optimal:
-                kinds.setdefault(float(round(share, 12)), "detail")
+                kinds.setdefault(_key(share), "detail")
     if current is not None:
         at(current)
-        kinds.setdefault(float(round(current, 12)), "current")
-        if kinds[float(round(current, 12))] == "sweep":
-            kinds[float(round(current, 12))] = "sweep, current"
-    kinds.setdefault(float(round(start, 12)), "sweep")
-    kinds[float(round(start, 12))] = "unconstrained" + (", current" if "current" in kinds[float(round(start, 12))]
-                                                         else "")
-    table = pd.DataFrame([_point(share, kinds.get(share, "search"), cache[share], name, names, tightest)
+        kinds[_key(current)] = "sweep, current" if kinds.get(_key(current)) == "sweep" else \
+            kinds.get(_key(current), "current")
+    unconstrained = kinds.get(_key(start), "sweep")
+    kinds[_key(start)] = "unconstrained" + (", current" if "current" in unconstrained else "")
+    table = pd.DataFrame([_point(share, kinds[share], sweep.results[share], name, swept, tightest)
                           for share in sorted(kinds, reverse=True)])
     explanation = ""
     if first_infeasible is not None:
-        message, _ = explain_infeasibility(_with_share(data, rows, first_infeasible))
+        message, _ = explain_infeasibility(_with_share(data, swept, first_infeasible))
         explanation = f"At {first_infeasible:.1%}: " + message
     return Frontier(table=table, cap=name, tightest=tightest, current=current, unconstrained_share=start,
-                    currency=data.settings.currency, results={s: cache[s] for s in kinds},
+                    currency=data.settings.currency, results={s: sweep.results[s] for s in kinds},
                     explanation=explanation)
 
 
-def _with_share(data: SourcingData, rows: list[int], share: float) -> SourcingData:
+def _with_share(data: SourcingData, swept: SweptCap, share: float) -> SourcingData:
     """The data with the swept cap rows (only) at share."""
     caps = data.origin_caps.copy()
-    caps.iloc[rows, caps.columns.get_loc("max_share")] = share
+    caps.iloc[swept.positions, caps.columns.get_loc("max_share")] = share
     return replace(data, origin_caps=caps)
 
 
 class CapSweep:
-    """One model, built once, re-solved warm at any share of the given cap rows (results cached by share)."""
+    """One model, built once, re-solved warm at any share of the swept cap (results cached by share)."""
 
-    def __init__(self, data: SourcingData, rows: list[int], progress: Progress | None = None):
+    def __init__(self, data: SourcingData, swept: SweptCap, progress: Progress | None = None):
         self.built = build(data)
-        self.rows = rows
-        model = self.built.model
-        self.solver = HandedOver(model, data.settings.time_limit)
-        swept = set(rows)
-        self.solver.track(con for block in (model.origin_cap, model.origin_cap_per_period)
-                          for key, con in block.items() if key[0] in swept)
+        self.swept = swept
+        self.solver = HandedOver(self.built.model, data.settings.time_limit)
+        self.solver.track(swept.rule.swept_constraints(self.built.model, list(swept.records)))
         self.progress = progress
         self.results: dict[float, Result] = {}
 
     def at(self, share: float) -> Result:
-        share = float(round(share, 12))
+        share = _key(share)
         if share not in self.results:
-            for i in self.rows:
-                self.built.model.origin_cap_share[i] = share
+            self.swept.rule.set_share(self.built.model, list(self.swept.records), share)
             self.solver.refresh()
             if self.progress:
                 self.progress(share)
@@ -165,23 +178,16 @@ class CapSweep:
         return self.results[share]
 
 
-def _achieved(result: Result, cap_names: set[str]) -> float:
-    """The highest share reached under any of the swept caps (material, scenario, period)."""
-    shares = result.origin_shares
-    return float(shares.loc[shares["cap"].isin(cap_names), "share"].max())
-
-
-def _point(share: float, kind: str, result: Result, cap_name: str, cap_names: set[str],
+def _point(share: float, kind: str, result: Result, cap_name: str, swept: SweptCap,
            tightest: float | None) -> dict:
     row = {"max_share": share, "point": kind}
     row.update(case_row("", result))
     del row["case"]
     if result.optimal:
         prices = result.shadow_prices
-        row["achieved_share"] = _achieved(result, cap_names)
+        row["achieved_share"] = reached_share(result.origin_shares, swept.ids)
         # One max_share moves every swept cap row at once: its value is the sum of their prices.
-        row["shadow_price_per_point"] = float(
-            prices.loc[(prices["rule"] == "origin cap") & (prices["name"].isin(cap_names)), "value"].sum())
+        row["shadow_price_per_point"] = float(prices.loc[prices["input_row"].isin(swept.ids), "value"].sum())
     else:
         floor = f"{tightest:.2%}" if tightest is not None else "any share"
         row["why"] = (f"No plan meets every rule with the {cap_name} cap at {share:.1%}: the tightest feasible "

@@ -29,7 +29,7 @@ class Settings:
 
 @dataclass
 class SourcingData:
-    """Validated tables of shared/MODEL.md section 2.
+    """Validated tables of the input schema (README.md, "Input").
 
     periods: period labels in time order.
     materials: index material; unit, shortage_penalty, holding_cost, initial_inventory.

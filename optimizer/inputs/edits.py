@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -38,6 +39,19 @@ class Edit:
     origin: Problem
     create: bool = False
     optional: bool = False  # a `drop` that may match nothing
+
+
+class CapKey(NamedTuple):
+    """An origin cap as `--cap` and the frontier name it: `country` or `country:stage` (stage None = any)."""
+
+    country: str
+    stage: str | None
+
+
+def parse_cap_key(text: str) -> CapKey:
+    """`China` -> (China, any stage); `China:refining` -> (China, refining): the one reading of the syntax."""
+    country, _, stage = text.partition(":")
+    return CapKey(country.strip(), stage.strip() or None)
 
 
 def parse_where(text: str | None, origin: Problem) -> tuple[tuple[str, str, str | None], ...]:
@@ -215,8 +229,8 @@ class Overrides:
         edits: list[Edit] = []
         for text in self.caps or ():
             key, value = _pair(text, "--cap", "China=0.4 or China:refining=0.3")
-            country, _, stage = key.partition(":")
-            where = (("country", "=", country.strip()), ("stage", "=", stage.strip() or None))
+            cap = parse_cap_key(key)
+            where = (("country", "=", cap.country), ("stage", "=", cap.stage))
             edits.append(Edit("origin_caps", where, "max_share", "set", value, _option("--cap", text), create=True))
         for text in self.fill_rate or ():
             if "=" in text:

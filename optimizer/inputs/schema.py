@@ -1,4 +1,4 @@
-"""The input schema of shared/MODEL.md section 2: sheets, columns and their kinds.
+"""The input schema (README.md, "Input"; docs/model.md): sheets, columns and their kinds.
 
 This module only describes the tables; reading them is `reader`, checking
 them is `validate`.

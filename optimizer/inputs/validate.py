@@ -29,6 +29,9 @@ from .schema import (
     Column,
 )
 
+#: An origin cap on each single country (model/rules/single_country_caps.py), not a country name.
+EACH_COUNTRY = "*"
+
 TRUE_WORDS = {"true", "yes", "y", "1", "x"}
 FALSE_WORDS = {"false", "no", "n", "0"}
 
@@ -499,7 +502,8 @@ def check_for_country_names(typed: Tables, stages: list[str], problems: list[Pro
     known = {c for s in stages for c in suppliers.get(f"{s}{STAGE_SUFFIX}", []) if c is not None}
     folded = {c.casefold(): c for c in known}
     places = [(sheet, row, "country", value) for sheet in ("disruptions", "origin_caps")
-              for row, value in _cells(typed[sheet], "country")]
+              for row, value in _cells(typed[sheet], "country")
+              if not (sheet == "origin_caps" and value == EACH_COUNTRY)]
     places += [("settings", row, "value", s["value"]) for row, s in _rows(typed["settings"])
                if s["key"] is not None and str(s["key"]).lower() == "dependency_country" and s["value"]]
     for sheet, row, column, value in places:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyomo.environ as pyo
 
@@ -15,16 +16,28 @@ from .tree import ScenarioTree, build_tree
 
 
 @dataclass
-class Built:
-    """A model ready to solve, with the data and tree it was built from.
+class SolveCache:
+    """What the results work out once per model and reuse at every solve of it (a sweep's points).
 
-    cache: what `results` works out once per model and reuses at every solve of it (a sweep's points).
+    gather_plan: which variables the results read, and where their values go (solving.results._GatherPlan);
+    columns, columns_handover: those variables' HiGHS columns, and the serial number of the hand-over that
+    numbered them (solver.Primal.handover); input_hash: the input's fingerprint for the run information.
     """
+
+    gather_plan: Any = None
+    columns: list | None = None
+    columns_handover: int | None = None
+    input_hash: str | None = None
+
+
+@dataclass
+class Built:
+    """A model ready to solve, with the data and tree it was built from, and what its solves reuse."""
 
     data: SourcingData
     tree: ScenarioTree
     model: pyo.ConcreteModel
-    cache: dict = field(default_factory=dict, repr=False)
+    cache: SolveCache = field(default_factory=SolveCache, repr=False)
 
 
 def build(data: SourcingData, factors=None, elastic: frozenset[str] = frozenset()) -> Built:

@@ -4,7 +4,7 @@ Applies the disruptions to every offer (availability and price multiplier per
 scenario and period) and groups scenarios into tree nodes: two scenarios share
 the node of period t while every offer's factors agree in periods 1..t, so the
 model cannot decide differently in scenarios it cannot yet tell apart
-(non-anticipativity, shared/MODEL.md section 3).
+(non-anticipativity, docs/model.md, "Scenario tree").
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Why there is no plan: which policy rules conflict and how far each must move.
 
-Solves the elastic model (model.build_model with `elastic`): each policy rule gets
+Solves the elastic model (model.build with `elastic`): each policy rule gets
 a relaxation variable and the objective is the total relaxation, in percent of
 each rule's value; physical balances and capacities stay hard. Each family of
 rules is first relaxed alone (one fix per family: "relax the cap to 34%, or the
 floor to 71%"); when no family alone is enough, all are relaxed together.
+The wording of each fix is its rule's (model/rules/, `advise` and `summarise`).
 """
 
 from __future__ import annotations
@@ -12,29 +13,18 @@ from __future__ import annotations
 import pandas as pd
 
 from ..inputs.data import SourcingData
-from ..model.formulation import (BUDGET, CVAR_CAP, FILL_FLOORS, ORIGIN_CAPS, POLICY_RULES, SUPPLIER_CAPS, TAKE_OR_PAY)
 from ..model import build
+from ..model.rules import RULES, rule_named
+from ..model.rules.base import ADVICE_COLUMNS
 from .solver import OPTIMAL, make_solver, run_solver
 
 TOLERANCE = 1e-7
-COLUMNS = ["fix", "rule", "name", "material", "scenario", "period", "current", "relax_to", "unit", "advice"]
+COLUMNS = ["fix", *ADVICE_COLUMNS]
 
 
 def present_rules(data: SourcingData) -> list[str]:
     """The policy rules this instance actually states."""
-    present = {
-        ORIGIN_CAPS: len(data.origin_caps) > 0,
-        FILL_FLOORS: bool((data.fill_floors["min_fill_rate"] > 0).any()) if len(data.fill_floors) else False,
-        SUPPLIER_CAPS: len(data.supplier_caps) > 0,
-        BUDGET: data.settings.budget is not None,
-        CVAR_CAP: data.settings.cvar_max is not None,
-        TAKE_OR_PAY: bool((data.offers["min_quantity"] > 0).any()),
-    }
-    return [rule for rule in POLICY_RULES if present[rule]]
-
-
-def _share(value: float) -> str:
-    return f"{value:.1%}"
+    return [rule.name for rule in RULES if rule.present(data)]
 
 
 def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
@@ -43,51 +33,11 @@ def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
     run = run_solver(built.model, make_solver(data.settings.time_limit))
     if run.status != OPTIMAL:
         return None
-    currency = data.settings.currency
     rows = []
-    for rule, var, _ in built.model.relaxations:
-        amount = float(var.value or 0.0)
-        if amount <= TOLERANCE:
-            continue
-        key = var.index()
-        row = {"rule": rule, "name": "", "material": None, "scenario": None, "period": None}
-        if rule == ORIGIN_CAPS:
-            cap = data.origin_caps.iloc[key]
-            row.update(name=f"{cap['cap']} cap", material=cap["material"], current=cap["max_share"],
-                       relax_to=cap["max_share"] + amount, unit="share of demand")
-            row["advice"] = f"raise the {cap['cap']} cap from {_share(cap['max_share'])} to " \
-                            f"{_share(cap['max_share'] + amount)}"
-        elif rule == FILL_FLOORS:
-            material, scenario = key
-            beta = float(data.fill_floors.loc[(material, scenario), "min_fill_rate"])
-            row.update(name=f"{material} fill-rate floor", material=material, scenario=scenario, current=beta,
-                       relax_to=beta - amount, unit="share of demand")
-            row["advice"] = f"lower the {material} fill-rate floor in '{scenario}' from {_share(beta)} to " \
-                            f"{_share(beta - amount)}"
-        elif rule == SUPPLIER_CAPS:
-            cap = data.supplier_caps.iloc[key]
-            what = cap["material"] or "each material"
-            row.update(name=f"{cap['supplier']} cap", material=cap["material"], current=cap["max_share"],
-                       relax_to=cap["max_share"] + amount, unit="share of demand")
-            row["advice"] = f"let {cap['supplier']} supply {_share(cap['max_share'] + amount)} of {what} " \
-                            f"instead of {_share(cap['max_share'])}"
-        elif rule == BUDGET:
-            budget = float(data.settings.budget)
-            row.update(name="budget", current=budget, relax_to=budget + amount, unit=currency)
-            row["advice"] = f"raise the budget from {budget:,.0f} to {budget + amount:,.0f} {currency}"
-        elif rule == CVAR_CAP:
-            limit = float(data.settings.cvar_max)
-            row.update(name="CVaR cap", current=limit, relax_to=limit + amount, unit=currency)
-            row["advice"] = f"raise cvar_max from {limit:,.0f} to {limit + amount:,.0f} {currency}"
-        else:
-            supplier, material, period = key
-            floor = float(data.offers.loc[key, "min_quantity"])
-            unit = data.materials.loc[material, "unit"] or "units"
-            row.update(name=f"{supplier} take-or-pay", material=material, period=period, current=floor,
-                       relax_to=floor - amount, unit=unit)
-            row["advice"] = f"lower {supplier}'s {material} take-or-pay floor in {period} from {floor:,.0f} to " \
-                            f"{floor - amount:,.0f} {unit}"
-        rows.append(row)
+    for relaxation in built.model.relaxations:
+        amount = float(relaxation.variable.value or 0.0)
+        if amount > TOLERANCE:
+            rows.append(rule_named(relaxation.rule).advise(data, relaxation.instance, amount))
     return rows
 
 
@@ -127,17 +77,10 @@ def explain_infeasibility(data: SourcingData) -> tuple[str, pd.DataFrame]:
 
 
 def _summarise(relaxed: list[dict]) -> list[str]:
-    """Advice sentences, one fill-rate floor sentence per material listing its scenarios."""
-    out, floors = [], {}
-    for row in relaxed:
-        if row["rule"] == FILL_FLOORS:
-            floors.setdefault((row["material"], row["current"]), []).append(row)
-        else:
-            out.append(row["advice"])
-    for (material, current), rows in floors.items():
-        by_target: dict[float, list[str]] = {}
-        for row in rows:
-            by_target.setdefault(round(row["relax_to"], 4), []).append(f"'{row['scenario']}'")
-        parts = [f"to {_share(target)} in {', '.join(names)}" for target, names in by_target.items()]
-        out.append(f"lower the {material} fill-rate floor from {_share(current)} " + " and ".join(parts))
+    """Advice sentences, each rule's in its own words (a rule may merge rows: one sentence per material)."""
+    out = []
+    for rule in RULES:
+        mine = [row for row in relaxed if row["rule"] == rule.name]
+        if mine:
+            out += rule.summarise(mine)
     return out

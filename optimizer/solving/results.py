@@ -1,8 +1,10 @@
-"""Turn a solved model into tidy, unit-labelled tables (shared/MODEL.md section 4).
+"""Turn a solved model into tidy, unit-labelled tables (docs/model.md; columns in README.md).
 
 Reads variable values, named Expressions and duals; never solves, never writes
-files. Only called after `solve.run_solver` reported an optimum: for any other
+files. Only called after the solver reported an optimum: for any other
 status the Result holds the status and its explanation and no plan tables.
+The policy rules' own rows (origin shares, their shadow prices) come from each
+rule's report hooks in model/rules/, given the solved values and duals.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ..inputs.data import SourcingData
-from ..model.formulation import covered_materials, matching_suppliers
-from ..model import Built
-from .solver import OPTIMAL, Primal, SolverRun, solver_version
 from ..inputs.validate import input_hash
+from ..model import Built
+from ..model.rules import RULES
+from ..model.rules.base import PRICE_COLUMNS
+from ..model.rules.origin_caps import SHARE_COLUMNS, suppliers_through
+from .solver import OPTIMAL, Primal, SolverRun, solver_version, value_never_seen
 
 PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",
                "dependency", "shadow_prices")
@@ -85,7 +89,8 @@ def collect_results(built: Built, run: SolverRun, detail: bool = True) -> Result
         result.balance = _balance(built, values)
     result.scenario_costs = _scenario_costs(built, values, currency)
     result.fill_rates = _fill_rates(built, values)
-    result.origin_shares = _origin_shares(built, values)
+    for name, frame in _rule_tables(built, values).items():
+        setattr(result, name, frame)
     result.dependency = _dependency(built, values)
     result.shadow_prices = _shadow_prices(built, run.duals, currency)
     result.summary = _summary(built, result, currency)
@@ -118,9 +123,9 @@ def cvar_of(costs: np.ndarray, probabilities: np.ndarray, level: float) -> float
 
 
 def decision_value(var) -> float:
-    """A first-stage value; a decision that touches no rule or cost (nothing is ever delivered)
-    gets no value from the solver and is reported at its lower bound."""
-    return float(var.value) if var.value is not None else float(var.lb or 0.0)
+    """A decision's solved value; one the solver never saw (it touches no rule or cost, e.g. nothing
+    is ever delivered) is valued as `solver.value_never_seen` says."""
+    return float(var.value) if var.value is not None else value_never_seen(var)
 
 
 def _scenario_map(built: Built) -> pd.DataFrame:
@@ -203,16 +208,17 @@ class _GatherPlan:
 
 def _gather(built: Built, primal: Primal | None = None) -> _Values:
     """The solution on the tree's arrays: from primal (HiGHS's columns) when given, else from the variables."""
-    if "gather" not in built.cache:
-        built.cache["gather"] = _gather_plan(built)
-    plan: _GatherPlan = built.cache["gather"]
+    cache = built.cache
+    if cache.gather_plan is None:
+        cache.gather_plan = _gather_plan(built)
+    plan: _GatherPlan = cache.gather_plan
     if primal is not None:
         # The columns hold for every solve of one hand-over; another hand-over may number them differently.
-        cached = built.cache.get("columns")
-        if cached is None or cached[0] is not primal.column_of:
-            cached = built.cache["columns"] = (primal.column_of, [primal.columns(group) for group in plan.groups])
+        if cache.columns is None or cache.columns_handover != primal.handover:
+            cache.columns = [primal.columns(group) for group in plan.groups]
+            cache.columns_handover = primal.handover
         flows, unmet_values, inventory_values, reserved_values = (
-            primal.at(columns, group) for columns, group in zip(cached[1], plan.groups))
+            primal.at(columns, group) for columns, group in zip(cache.columns, plan.groups))
     else:
         flows, unmet_values, inventory_values, reserved_values = (
             np.fromiter((decision_value(v) for v in group), dtype=float, count=len(group)) for group in plan.groups)
@@ -338,40 +344,16 @@ def _fill_rates(built: Built, values: _Values) -> pd.DataFrame:
     return frame
 
 
-def _origin_shares(built: Built, values: _Values) -> pd.DataFrame:
-    """Share of demand supplied through each capped country and stage, per scenario (and period)."""
-    data, tree = built.data, built.tree
-    total = data.total_demand().to_dict()
-    scenarios, periods = np.asarray(tree.scenarios, dtype=object), np.asarray(data.periods, dtype=object)
-    n_scenarios, n_periods = len(scenarios), len(periods)
-    demand = data.demand["quantity"].to_dict()
-    frames = []
-    for cap in data.origin_caps.itertuples():
-        flows = values.inflow[values.inflow["supplier"].isin(matching_suppliers(data, cap.country, cap.stage))]
-        by_material = _per_material_node(values, flows)
-        for mat in covered_materials(data, cap.material):
-            along = by_material[values.material_index[mat]][tree.node_of]  # scenarios x periods
-            if cap.per_period:
-                frame = pd.DataFrame({
-                    "scenario": np.repeat(scenarios, n_periods), "period": np.tile(periods, n_scenarios),
-                    "supplied_through": along.ravel(),
-                    "demand": np.tile([float(demand[(mat, t)]) for t in data.periods], n_scenarios)})
-            else:
-                frame = pd.DataFrame({"scenario": scenarios, "period": None, "supplied_through": along.sum(axis=1),
-                                      "demand": float(total[mat])})
-            frame.insert(0, "material", mat)
-            frame.insert(0, "stage", cap.stage or "any")
-            frame.insert(0, "country", cap.country)
-            frame.insert(0, "cap", cap.cap)
-            supplied, needed = frame["supplied_through"].to_numpy(), frame["demand"].to_numpy()
-            frame["share"] = np.divide(supplied, needed, out=np.zeros_like(supplied), where=needed > 0)
-            frame["max_share"] = cap.max_share
-            frames.append(frame)
-    columns = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
-               "share", "max_share"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+def _rule_tables(built: Built, values: _Values) -> dict[str, pd.DataFrame]:
+    """The policy rules' report tables (origin_shares), each rule's rows concatenated by table."""
+    parts: dict[str, list[pd.DataFrame]] = {"origin_shares": []}
+    for rule in RULES:
+        for name, frame in rule.tables(built.data, built.tree, values.inflow).items():
+            parts.setdefault(name, []).append(frame)
+    empty = {"origin_shares": SHARE_COLUMNS}
+    return {name: (pd.concat([f for f in frames if len(f)], ignore_index=True)
+                   if any(len(f) for f in frames) else pd.DataFrame(columns=empty.get(name, [])))
+            for name, frames in parts.items()}
 
 
 def _dependency(built: Built, values: _Values) -> pd.DataFrame:
@@ -379,7 +361,7 @@ def _dependency(built: Built, values: _Values) -> pd.DataFrame:
     data, tree = built.data, built.tree
     country = data.settings.dependency_country
     inflow = values.inflow
-    through = inflow[inflow["supplier"].isin(matching_suppliers(data, country, None))]
+    through = inflow[inflow["supplier"].isin(suppliers_through(data, country, None))]
     materials = list(values.material_index)
     per_node = _per_material_node(values, through)
     supplied = per_node[:, tree.node_of].sum(axis=2).T  # scenarios x materials
@@ -394,56 +376,19 @@ def _dependency(built: Built, values: _Values) -> pd.DataFrame:
 
 
 def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
-    """Duals in the user's units (d objective / d right-hand side, negated where loosening saves money)."""
+    """Duals in the user's units (d objective / d right-hand side, negated where loosening saves money):
+    each policy rule's rows, then the contract capacities'."""
     model, data, tree = built.model, built.data, built.tree
     units = _units(data)
-    total = data.total_demand().to_dict()
-    demand = data.demand["quantity"].to_dict()
-    period_of = tree.nodes["period"].to_dict()
-    rows = []
-
-    def dual(con) -> float:
-        return float(duals.get(con, 0.0))
-
-    point = f"{currency} per percentage point"
-    saving: dict[tuple, float] = {}
-    for (i, mat, _), con in model.origin_cap.items():
-        saving[(i, mat)] = saving.get((i, mat), 0.0) - dual(con) * total[mat] / 100
-    for (i, mat, n), con in model.origin_cap_per_period.items():
-        saving[(i, mat)] = saving.get((i, mat), 0.0) - dual(con) * demand[(mat, period_of[n])] / 100
-    for i, cap in enumerate(data.origin_caps.itertuples()):
-        for mat in covered_materials(data, cap.material):
-            rows.append({"rule": "origin cap", "name": cap.cap, "supplier": None, "material": mat,
-                         "scenario": None, "period": None, "value": saving.get((i, mat), 0.0), "unit": point,
-                         "meaning": f"expected cost saved if the {cap.country} cap allowed one more "
-                                    f"percentage point of {mat} demand"})
-    for key in model.contract_capacity:
+    rows = [row for rule in RULES for row in rule.shadow_prices(model, data, tree, duals, currency)]
+    for key, con in model.contract_capacity.items():
         s, mat, t = key
         rows.append({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
-                     "scenario": None, "period": t, "value": -dual(model.contract_capacity[key]),
+                     "scenario": None, "period": t, "value": -float(duals.get(con, 0.0)),
                      "unit": f"{currency} per {units[mat]}",
-                     "meaning": f"expected cost saved by one more {units[mat]} of {s} capacity in {t}"})
-    for (mat, w) in model.fill_rate_floor:
-        rows.append({"rule": "fill-rate floor", "name": f"{mat} fill rate", "supplier": None, "material": mat,
-                     "scenario": w, "period": None,
-                     "value": -dual(model.fill_rate_floor[mat, w]) * total[mat] / 100, "unit": point,
-                     "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point"})
-    by_supplier_cap: dict[tuple, float] = {}
-    for (i, mat, _), con in model.supplier_cap.items():
-        by_supplier_cap[(i, mat)] = by_supplier_cap.get((i, mat), 0.0) - dual(con) * total[mat] / 100
-    for i, cap in enumerate(data.supplier_caps.itertuples()):
-        for mat in covered_materials(data, cap.material):
-            rows.append({"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier,
-                         "material": mat, "scenario": None, "period": None,
-                         "value": by_supplier_cap.get((i, mat), 0.0), "unit": point,
-                         "meaning": f"expected cost saved if {cap.supplier} could supply one more "
-                                    f"percentage point of {mat} demand"})
-    if hasattr(model, "budget"):
-        rows.append({"rule": "budget", "name": "budget", "supplier": None, "material": None, "scenario": None,
-                     "period": None, "value": -dual(model.budget), "unit": f"{currency} per {currency}",
-                     "meaning": "objective saved per extra unit of budget"})
-    columns = ["rule", "name", "supplier", "material", "scenario", "period", "value", "unit", "meaning"]
-    return pd.DataFrame(rows, columns=columns)
+                     "meaning": f"expected cost saved by one more {units[mat]} of {s} capacity in {t}",
+                     "input_row": None})
+    return pd.DataFrame(rows, columns=list(PRICE_COLUMNS))
 
 
 def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
@@ -472,13 +417,19 @@ def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "label", "value", "unit"])
 
 
+def _input_hash(built: Built) -> str:
+    if built.cache.input_hash is None:
+        built.cache.input_hash = input_hash(built.data.tables)
+    return built.cache.input_hash
+
+
 def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:
     model = built.model
     n_vars = sum(len(v) for v in model.component_objects(pyo.Var, active=True))
     n_cons = sum(len(c) for c in model.component_objects(pyo.Constraint, active=True))
     rows = [
         ("input", data.source),
-        ("input hash (sha256, first 16)", built.cache.setdefault("input hash", input_hash(data.tables))),
+        ("input hash (sha256, first 16)", _input_hash(built)),
         ("solved at (UTC)", dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")),
         ("solver", solver_version()),
         ("status", run.status),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -58,16 +59,25 @@ class SolverRun:
     primal: "Primal | None" = field(default=None, repr=False)
 
 
+def value_never_seen(var) -> float:
+    """The value of a variable HiGHS never saw (in no row and not in the objective, or fixed, which the
+    standard-form compiler moves into the right-hand sides): a fixed one keeps its value, any other is
+    reported at its lower bound (or 0). The one definition; results.decision_value and Primal.at use it."""
+    return float(var.value) if var.fixed and var.value is not None else float(var.lb or 0.0)
+
+
 @dataclass
 class Primal:
     """HiGHS's primal values by column of the standard form, read without loading them into Pyomo.
 
     column_of: id(variable) -> column; a variable in no row and not in the objective has no column.
+    handover: the serial number of the hand-over that numbered the columns (another numbers them anew).
     """
 
     values: np.ndarray
     column_of: dict
     variables: list = field(default_factory=list, repr=False)  # the columns' variables: keeps their ids valid
+    handover: int = 0
 
     def columns(self, variables) -> np.ndarray:
         """The columns of these variables (-1 for one with none), to look up at every solve of a model."""
@@ -78,8 +88,7 @@ class Primal:
         right-hand sides) and keeps its value, or appears nowhere and is reported at its lower bound (or 0)."""
         out = np.asarray(self.values)[np.maximum(columns, 0)]
         for i in np.flatnonzero(columns < 0):
-            var = variables[i]
-            out[i] = float(var.value) if var.fixed and var.value is not None else float(var.lb or 0.0)
+            out[i] = value_never_seen(variables[i])
         return out
 
 
@@ -210,10 +219,10 @@ def release_freed_memory() -> None:
         pass
 
 
-def run_highs(highs, form, column_of: dict, load: bool = True) -> SolverRun:
+def run_highs(highs, form, column_of: dict, load: bool = True, handover: int = 0) -> SolverRun:
     """Run HiGHS; read primal values and duals (d objective / d rhs) only when it proved optimality.
 
-    column_of: id(variable) -> column of form (kept by the caller across solves).
+    column_of: id(variable) -> column of form (kept by the caller across solves); handover: its serial.
     load: also set the values on the Pyomo variables (a sweep point reads them from run.primal instead).
     """
     import highspy
@@ -241,12 +250,14 @@ def run_highs(highs, form, column_of: dict, load: bool = True) -> SolverRun:
         duals[constraint] = duals.get(constraint, 0.0) + dual  # a ranged row comes as two rows
     objective = float(highs.getInfo().objective_function_value)
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
-                     primal=Primal(values, column_of, form.columns))
+                     primal=Primal(values, column_of, form.columns, handover))
 
 
 #: Below this many variables the model goes to HiGHS through APPSI: the standard-form compiler's
 #: import of scipy (Pyomo imports scipy.stats with it, about a second) costs more than it saves.
 STANDARD_FORM_FROM = 20_000
+
+_HANDOVERS = itertools.count(1)
 
 
 class HandedOver:
@@ -261,6 +272,7 @@ class HandedOver:
     def __init__(self, model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
         started = time.perf_counter()
         self.model = model
+        self.serial = next(_HANDOVERS)
         self.appsi = model.nvariables() < STANDARD_FORM_FROM
         if self.appsi:
             self.solver = make_sweep_solver(time_limit, options)
@@ -306,7 +318,7 @@ class HandedOver:
         else:
             if self._column_of is None:
                 self._column_of = {id(var): j for j, var in enumerate(self.form.columns)}
-            run = run_highs(self.highs, self.form, self._column_of, load)
+            run = run_highs(self.highs, self.form, self._column_of, load, self.serial)
         run.handover_seconds = self.handover_seconds
         return run
 

@@ -1,0 +1,139 @@
+"""The one interface every policy rule implements, and the records the rules hand around.
+
+A rule owns its meaning in its own module: which rows of the data it covers (named records with
+stable ids), its constraints (`define`, formula in the docstring), its elastic relaxation and the
+advice wording (`advise`), its report rows (`tables`, `shadow_prices`) and, for a cap on a share,
+its hook for sweeps. Validation, building, results, explanation, frontier and compare go through
+this interface and the registry in `rules/__init__.py`, never through a rule's internals.
+
+Must not import the solving or analysis stages: the report hooks receive plain values (a duals dict,
+a table of inflow values) from solving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from ...inputs.data import SourcingData
+from ...inputs.edits import CapKey
+from ..tree import ScenarioTree
+
+#: Columns of the explanation rows a rule's `advise` returns (explain adds `fix`).
+ADVICE_COLUMNS = ("rule", "name", "material", "scenario", "period", "current", "relax_to", "unit", "advice")
+#: Columns of the shadow-price rows a rule's `shadow_prices` returns.
+PRICE_COLUMNS = ("rule", "name", "supplier", "material", "scenario", "period", "value", "unit", "meaning",
+                 "input_row")
+
+
+def row_id(sheet: str, row: int) -> str:
+    """The stable id of an input row: its sheet and spreadsheet row number, e.g. 'origin_caps:3'.
+
+    Joins between tables use it; display names are only displayed."""
+    return f"{sheet}:{int(row)}"
+
+
+class Relaxation(NamedTuple):
+    """One relaxation variable of the elastic model.
+
+    rule: the rule's name; instance: what it relaxes (the rule's own record or key, read back by the
+    rule's `advise`); variable: v >= 0; weight: its objective weight, 100 / the rule's own value.
+    """
+
+    rule: str
+    instance: Any
+    variable: Any
+    weight: float
+
+
+#: The cap a sweep or a `--cap` override names: `country` or `country:stage` (inputs.edits.parse_cap_key).
+SweepKey = CapKey
+
+
+@dataclass
+class BuildContext:
+    """What the rules read from the built decisions, worked out once per model.
+
+    inflows: keys of model.inflow by (supplier, material), then by (node,) (see terms.inflows_by_offer);
+    total_demand: material -> demand over the horizon; demand: (material, period) -> demand;
+    period_of: node -> period label.
+    """
+
+    inflows: dict
+    total_demand: dict
+    demand: dict
+    period_of: dict
+
+
+def advice_row(rule: str, name: str, current: float, relax_to: float, unit: str, advice: str,
+               material: str | None = None, scenario: str | None = None, period: str | None = None) -> dict:
+    """One relaxed rule instance as explain shows it."""
+    return {"rule": rule, "name": name, "material": material, "scenario": scenario, "period": period,
+            "current": current, "relax_to": relax_to, "unit": unit, "advice": advice}
+
+
+def share_text(value: float) -> str:
+    return f"{value:.1%}"
+
+
+class Rule:
+    """A policy rule. Subclasses set `name` and override the hooks that apply to them.
+
+    name: the rule family as the elastic model and the explanation name it ("origin caps").
+    """
+
+    name: str = ""
+
+    # --- data
+    def present(self, data: SourcingData) -> bool:
+        """Whether this instance states the rule at all (explain relaxes only present rules)."""
+        return False
+
+    # --- model
+    def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
+               elastic: bool = False) -> None:
+        """Add the rule's constraints; elastic: also its relaxation variables, appended to model.relaxations."""
+
+    # --- explanation
+    def advise(self, data: SourcingData, instance: Any, amount: float) -> dict:
+        """The explanation row for relaxing `instance` (a Relaxation's) by `amount` (see advice_row)."""
+        raise NotImplementedError
+
+    def summarise(self, rows: list[dict]) -> list[str]:
+        """Advice sentences for the rows `advise` made (a rule may merge several into one sentence)."""
+        return [row["advice"] for row in rows]
+
+    # --- results
+    def tables(self, data: SourcingData, tree: ScenarioTree, inflow: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """Report tables by result attribute (e.g. origin_shares), from the solved inflow values.
+
+        inflow: one row per available (supplier, material, node) with its solved `quantity`."""
+        return {}
+
+    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
+                      currency: str) -> list[dict]:
+        """Rows of the shadow-price table (PRICE_COLUMNS), from HiGHS's duals d objective / d rhs."""
+        return []
+
+    # --- sweeps (caps on a share only)
+    def sweeps(self, key: SweepKey) -> bool:
+        """Whether a sweep or a `--cap` naming `key` means this rule."""
+        return False
+
+    def sweep_problems(self, data: SourcingData, key: SweepKey) -> list[str]:
+        """Why a cap for `key` cannot be added to this data (empty: it can)."""
+        return []
+
+    def swept(self, data: SourcingData, key: SweepKey) -> list:
+        """The rule's records that a sweep of `key` moves together."""
+        return []
+
+    def swept_constraints(self, model: pyo.ConcreteModel, records: list) -> list:
+        """The constraints whose right-hand sides hold those records' share."""
+        return []
+
+    def set_share(self, model: pyo.ConcreteModel, records: list, share: float) -> None:
+        """Set the swept records' share in the model (mutable Params; re-solve warm after)."""

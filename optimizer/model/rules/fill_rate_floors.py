@@ -1,0 +1,75 @@
+"""Fill-rate floors: in every scenario, unmet demand over the horizon is at most (1 - floor) of demand.
+
+Owns the floor constraints, their relaxation and advice (one sentence per material listing its
+scenarios), and the floors' shadow prices. Which floor applies to a material and scenario is resolved
+from the service_levels sheet by validation (the most specific row wins).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ...inputs.data import SourcingData
+from ..terms import linear_sum
+from ..tree import ScenarioTree
+from .base import BuildContext, Relaxation, Rule, advice_row, share_text
+
+
+class FillRateFloors(Rule):
+    name = "fill-rate floors"
+
+    def present(self, data: SourcingData) -> bool:
+        return bool((data.fill_floors["min_fill_rate"] > 0).any()) if len(data.fill_floors) else False
+
+    def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
+               elastic: bool = False) -> None:
+        """Fill-rate floor: sum_{n in path(w)} u_{m,n} <= (1 - beta_{m,w}) D_m (elastic: beta_{m,w} - v_{m,w})."""
+        total = context.total_demand
+        floors = data.fill_floors["min_fill_rate"].to_dict()
+        index = pyo.Set(initialize=[(mat, w) for (mat, w), beta in floors.items() if beta > 0 and total[mat] > 0],
+                        dimen=2, ordered=True)
+        node_of = dict(zip(tree.scenarios, tree.node_of.tolist()))
+        if elastic:
+            model.fill_rate_relaxation = pyo.Var(index, bounds=lambda m, mat, w: (0.0, float(floors[(mat, w)])))
+            model.relaxations += [Relaxation(self.name, key, model.fill_rate_relaxation[key], 100.0) for key in index]
+
+        @model.Constraint(index)
+        def fill_rate_floor(m, mat, w):
+            beta = float(floors[(mat, w)]) - (m.fill_rate_relaxation[mat, w] if elastic else 0)
+            return linear_sum((1, m.unmet_demand[mat, n]) for n in node_of[w]) <= (1 - beta) * float(total[mat])
+
+    def advise(self, data: SourcingData, instance: tuple, amount: float) -> dict:
+        material, scenario = instance
+        beta = float(data.fill_floors.loc[(material, scenario), "min_fill_rate"])
+        return advice_row(self.name, f"{material} fill-rate floor", beta, beta - amount, "share of demand",
+                          f"lower the {material} fill-rate floor in '{scenario}' from {share_text(beta)} to "
+                          f"{share_text(beta - amount)}", material=material, scenario=scenario)
+
+    def summarise(self, rows: list[dict]) -> list[str]:
+        """One sentence per material and current floor, listing the scenarios under each target."""
+        floors: dict[tuple, list[dict]] = {}
+        for row in rows:
+            floors.setdefault((row["material"], row["current"]), []).append(row)
+        out = []
+        for (material, current), same in floors.items():
+            by_target: dict[float, list[str]] = {}
+            for row in same:
+                by_target.setdefault(round(row["relax_to"], 4), []).append(f"'{row['scenario']}'")
+            parts = [f"to {share_text(target)} in {', '.join(names)}" for target, names in by_target.items()]
+            out.append(f"lower the {material} fill-rate floor from {share_text(current)} " + " and ".join(parts))
+        return out
+
+    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
+                      currency: str) -> list[dict]:
+        """-dual x demand / 100: objective added by raising the floor one percentage point in that scenario."""
+        total = data.total_demand().to_dict()
+        return [{"rule": "fill-rate floor", "name": f"{mat} fill rate", "supplier": None, "material": mat,
+                 "scenario": w, "period": None,
+                 "value": -float(duals.get(model.fill_rate_floor[mat, w], 0.0)) * total[mat] / 100,
+                 "unit": f"{currency} per percentage point",
+                 "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point",
+                 "input_row": None}
+                for (mat, w) in model.fill_rate_floor]
+
+
+RULE = FillRateFloors()

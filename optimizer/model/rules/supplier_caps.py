@@ -1,0 +1,88 @@
+"""Supplier caps: supply from one supplier is at most a share of demand, for each material it covers,
+in every scenario.
+
+Owns which offers a supplier cap covers (`coverage`), its constraints, relaxation, advice and shadow
+prices.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pyomo.environ as pyo
+
+from ...inputs.data import SourcingData
+from ..terms import inflows_of, linear_sum, path_keys
+from ..tree import ScenarioTree
+from .base import BuildContext, Relaxation, Rule, advice_row, row_id, share_text
+from .origin_caps import covered_materials
+
+SHEET = "supplier_caps"
+
+
+class SupplierCap(NamedTuple):
+    """One row of the supplier_caps sheet: position in data.supplier_caps (the model's index), stable id."""
+
+    position: int
+    id: str
+    supplier: str
+    material: str | None
+    max_share: float
+
+
+class SupplierCaps(Rule):
+    name = "supplier caps"
+
+    def rows(self, data: SourcingData) -> list[SupplierCap]:
+        caps = data.supplier_caps
+        return [SupplierCap(i, row_id(SHEET, row), c.supplier, c.material, float(c.max_share))
+                for i, (row, c) in enumerate(zip(caps.index, caps.itertuples(index=False)))]
+
+    def coverage(self, data: SourcingData) -> list[tuple[SupplierCap, str]]:
+        """Each cap row with each material it covers (the supplier's offers of that material)."""
+        return [(cap, mat) for cap in self.rows(data) for mat in covered_materials(data, cap.material)]
+
+    def present(self, data: SourcingData) -> bool:
+        return len(data.supplier_caps) > 0
+
+    def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
+               elastic: bool = False) -> None:
+        """Supplier cap: sum_{n in path(w)} sum_{o of supplier s, material m} inflow_{o,n} <= share D_m."""
+        rows = self.rows(data)
+        if elastic:
+            model.supplier_cap_relaxation = pyo.Var(range(len(rows)), domain=pyo.NonNegativeReals)
+            model.relaxations += [Relaxation(self.name, cap, model.supplier_cap_relaxation[cap.position], 100.0)
+                                  for cap in rows]
+        bodies = {}
+        for cap, mat in self.coverage(data):
+            share = cap.max_share + (model.supplier_cap_relaxation[cap.position] if elastic else 0)
+            at = inflows_of(context.inflows, {cap.supplier}, mat)
+            for w, keys in path_keys(tree, at, ()).items():
+                if keys:
+                    bodies[(cap.position, mat, w)] = (linear_sum(model.inflow[k] for k in keys)
+                                                      <= share * float(context.total_demand[mat]))
+        model.supplier_cap = pyo.Constraint(pyo.Set(initialize=list(bodies), dimen=3, ordered=True), rule=bodies)
+
+    def advise(self, data: SourcingData, cap: SupplierCap, amount: float) -> dict:
+        what = cap.material or "each material"
+        return advice_row(self.name, f"{cap.supplier} cap", cap.max_share, cap.max_share + amount,
+                          "share of demand",
+                          f"let {cap.supplier} supply {share_text(cap.max_share + amount)} of {what} "
+                          f"instead of {share_text(cap.max_share)}", material=cap.material)
+
+    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
+                      currency: str) -> list[dict]:
+        """-sum of the cap's duals x demand / 100: objective saved by one more percentage point of share."""
+        total = data.total_demand().to_dict()
+        saving: dict[tuple, float] = {}
+        for (position, mat, _), con in model.supplier_cap.items():
+            saving[(position, mat)] = saving.get((position, mat), 0.0) - float(duals.get(con, 0.0)) * total[mat] / 100
+        return [{"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier, "material": mat,
+                 "scenario": None, "period": None, "value": saving.get((cap.position, mat), 0.0),
+                 "unit": f"{currency} per percentage point",
+                 "meaning": f"expected cost saved if {cap.supplier} could supply one more percentage point of "
+                            f"{mat} demand", "input_row": cap.id}
+                for cap, mat in self.coverage(data)]
+
+
+RULE = SupplierCaps()
