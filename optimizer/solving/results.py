@@ -164,7 +164,10 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
             "capacity": data.stockpiles.loc[(s, mat), "reserve_limit"], "min_quantity": 0.0,
             "expected_delivered": np.nan, f"expected_cost_{currency}": r * fee,
         })
-    return pd.DataFrame(rows)
+    # the columns are named even when nothing is signed (a buyer served by spot purchases alone)
+    return pd.DataFrame(rows, columns=["decision", "supplier", "material", "period", "quantity", "unit",
+                                       f"price_{currency}_per_unit", "capacity", "min_quantity",
+                                       "expected_delivered", f"expected_cost_{currency}"])
 
 
 @dataclass
