@@ -6,6 +6,7 @@ read or solved, so most of these return at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -135,8 +136,8 @@ def test_outputs_that_are_not_regular_files_are_refused_before_solving(capsys, t
         ("solve", "-o", "pipe.xlsx"): "-o/--output '{p}': it is a FIFO (named pipe), not a regular file; give a file "
                                       "name.",
         ("solve", "-o", "device.xlsx"): "-o/--output '{p}': it is a device, not a regular file; give a file name.",
-        ("solve", "-o", "/dev/full"): "-o/--output '/dev/full': a workbook's name must end in .xlsx; add the "
-                                      "extension.",
+        ("solve", "-o", "/dev/full"): "-o/--output '/dev/full': it is a device, not a regular file; give a file "
+                                      "name.",
         ("solve", "-o", "folder.xlsx"): "-o/--output '{p}': it is a folder, not a regular file; give a file name.",
         ("solve", "-o", "loop.xlsx"): "-o/--output '{p}': it is a symbolic link that cannot be followed (Too many "
                                       "levels of symbolic links).",
@@ -360,3 +361,269 @@ def test_a_killed_write_leaves_no_temporary_and_the_earlier_file(tmp_path, signu
     assert process.returncode != 0
     assert leftovers(tmp_path) == []
     assert target.read_bytes() == b"the earlier plan"
+
+
+# --------------------------------------------------------------------------- 5, 8: hostile workbooks
+
+@pytest.fixture
+def workbook(tmp_path) -> Path:
+    return so.write_tables(so.read_tables(bundled_instance()), tmp_path / "good.xlsx")
+
+
+def rewrite_part(source: Path, target: Path, sheet: str | None, change, part: str | None = None) -> Path:
+    """A copy of a workbook with one part's XML changed: a sheet's worksheet part, or a part by name."""
+    from optimizer.inputs.reader import _sheet_parts
+
+    with zipfile.ZipFile(source) as archive:
+        name = part or _sheet_parts(archive)[sheet]
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in archive.infolist():
+                data = archive.read(item.filename)
+                if item.filename == name:
+                    data = change(data.decode("utf-8")) if callable(change) else change
+                    data = data.encode("utf-8") if isinstance(data, str) else data
+                out.writestr(item.filename, data)
+    return target
+
+
+def run_bounded(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The CLI in a child process that may use at most 3 GiB of address space: a reader that allocated a
+    sheet's whole extent would die there instead of taking the machine down."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=limit, cwd=Path(__file__).parents[1])
+
+
+@functools.cache
+def bundled_objective() -> float:
+    return so.solve(so.read_instance(bundled_instance())).objective
+
+
+def add_cells(xml: str, cells: str) -> str:
+    return xml.replace("</sheetData>", cells + "</sheetData>", 1)
+
+
+def test_a_far_away_cell_is_refused_before_the_sheet_is_loaded(tmp_path, workbook):
+    far = rewrite_part(workbook, tmp_path / "far.xlsx", "periods", lambda xml: add_cells(
+        xml, '<row r="900000"><c r="XFD900000" t="inlineStr"><is><t>x</t></is></c></row>'))
+    assert far.stat().st_size < 40_000
+    started = time.perf_counter()
+    done = run_bounded("solve", far, "-o", tmp_path / "plan.xlsx")
+    assert time.perf_counter() - started < 30
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (PREFIX + "sheet 'periods': its cells reach column XFD (column 16,384), beyond the limit of "
+                           "1,000 columns; delete anything far to the right of the table.\n")
+    assert not (tmp_path / "plan.xlsx").exists()
+
+
+def test_a_sheet_whose_values_reach_beyond_the_row_limit_is_refused(tmp_path, workbook):
+    deep = rewrite_part(workbook, tmp_path / "deep.xlsx", "demand", lambda xml: add_cells(
+        xml, '<row r="1048576"><c r="A1048576"><v>7</v></c></row>'))
+    done = run_bounded("solve", deep, "-o", tmp_path / "plan.xlsx")
+    assert done.returncode == 2
+    assert done.stderr == (PREFIX + "sheet 'demand': its cells reach row 1,048,576, beyond the limit of 1,000,000 "
+                           "rows below the header; split the instance or aggregate rows, and delete anything far "
+                           "below the table.\n")
+
+
+@pytest.mark.parametrize("stray", [
+    '<row r="1048576"><c r="A1048576" t="inlineStr"><is><t> </t></is></c></row>',   # one space, inline
+    '<row r="1048576"><c r="XFD1048576" s="0"/></row>',                            # a formatted empty cell
+    '<row r="2000"><c r="B2000" t="s"><v>{blank}</v></c></row>',                    # a shared-string space
+])
+def test_blank_cells_far_below_or_right_of_the_table_do_not_count(capsys, tmp_path, workbook, stray):
+    """The plan is the bundled instance's: the stray cell changes nothing."""
+    from optimizer.inputs.reader import _blank_shared_strings
+
+    if "{blank}" in stray:
+        def add_space(xml: str) -> str:
+            count = xml.count("<si>")
+            return xml.replace("</sst>", "<si><t xml:space=\"preserve\"> </t></si></sst>"), count
+        with zipfile.ZipFile(workbook) as archive:
+            part = next(n for n in archive.namelist() if n.endswith("sharedStrings.xml"))
+            shared, index = add_space(archive.read(part).decode())
+        spaced = rewrite_part(workbook, tmp_path / "spaced.xlsx", None, shared, part=part)
+        with zipfile.ZipFile(spaced) as archive:
+            assert index in _blank_shared_strings(archive)
+        workbook, stray = spaced, stray.format(blank=index)
+    book = rewrite_part(workbook, tmp_path / "stray.xlsx", "periods", lambda xml: add_cells(xml, stray))
+    done = run_bounded("solve", book, "-o", tmp_path / "plan.xlsx", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["summary"]["objective"] == pytest.approx(bundled_objective(), rel=1e-9)
+
+
+def test_too_many_columns_in_a_csv_file_are_refused(capsys, tmp_path, bundled_copy):
+    with (bundled_copy / "periods.csv").open("a", encoding="utf-8") as handle:
+        handle.write("," * 1500 + "x\n")
+    code, _, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == PREFIX + "sheet 'periods', row 14: this row has values beyond column 1,000, the limit; delete them.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_dtd_anywhere_in_any_part_is_refused(capsys, tmp_path, workbook, encoding):
+    """After a 100 KB comment (the old check read 4 KB), and in a UTF-16 part."""
+    def with_dtd(xml: str) -> bytes:
+        body = xml.split("?>", 1)[1]
+        text = (f'<?xml version="1.0" encoding="{encoding.upper()}"?><!--' + "x" * 100_000 + '-->'
+                + '<!DOCTYPE lolz [<!ENTITY lol "lol">]>' + body)
+        return text.encode(encoding)
+
+    bomb = rewrite_part(workbook, tmp_path / "late.xlsx", "offers", with_dtd)
+    code, _, err = run(capsys, "solve", bomb, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    from optimizer.inputs.reader import _sheet_parts
+    with zipfile.ZipFile(bomb) as archive:
+        part = _sheet_parts(archive)["offers"]
+    assert err == PREFIX + f"'late.xlsx' has a part ('{part}') that declares XML entities; it is refused.\n"
+
+
+def test_the_dtd_scan_finds_a_marker_across_chunk_boundaries():
+    import io
+
+    from optimizer.inputs.reader import CHUNK_BYTES, _declares_dtd
+
+    for offset in range(1, 10):
+        data = b" " * (CHUNK_BYTES - offset) + b"<!ENTITY x 'y'>"
+        assert _declares_dtd(io.BytesIO(data)), offset
+    assert not _declares_dtd(io.BytesIO(b" " * (3 * CHUNK_BYTES) + b"<worksheet/>"))
+
+
+# --------------------------------------------------------------------------- 14: cells that are not values
+
+def test_cells_that_hold_no_value_say_what_they_hold(capsys, tmp_path, workbook):
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["demand"]
+    assert [c.value for c in sheet[1]][:3] == ["material", "period", "quantity"]
+    sheet["C3"] = "=1/0"            # openpyxl saves a formula without a result
+    sheet["C4"] = "#DIV/0!"         # an error value
+    sheet.merge_cells("A5:A6")      # A6 is blank under the merge
+    book.save(workbook)
+    code, _, err = run(capsys, "solve", workbook, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == (
+        "Error: The input has 3 problems:\n"
+        "  - sheet 'demand', row 3, column 'quantity': the cell holds a formula with no saved result (the program "
+        "that saved the file did not calculate it); open the file in Excel or LibreOffice and save it again, or "
+        "type the value.\n"
+        "  - sheet 'demand', row 4, column 'quantity': the cell holds the error value #DIV/0!; correct the formula "
+        "that gives it, or type the value.\n"
+        "  - sheet 'demand', row 5, column 'material': cells A5:A6 are merged, so only A5 holds a value; unmerge "
+        "them and fill in every cell.\n")
+
+
+def test_a_formula_with_a_saved_result_is_its_value(capsys, tmp_path, workbook):
+    """Excel saves <f>1000+500</f><v>1500</v>: the value is read, the formula is no problem."""
+    book = rewrite_part(workbook, tmp_path / "saved.xlsx", "demand",
+                        lambda xml: xml.replace('<c r="C2"', '<c r="C2" ', 1))
+    import re as regex
+
+    def formula(xml: str) -> str:
+        return regex.sub(r'<c r="C2"([^>]*)><v>([^<]*)</v></c>', r'<c r="C2"\1><f>0+\2</f><v>\2</v></c>', xml,
+                         count=1)
+
+    book = rewrite_part(workbook, tmp_path / "saved.xlsx", "demand", formula)
+    assert so.read_instance(book).demand.equals(so.read_instance(workbook).demand)
+
+
+# --------------------------------------------------------------------------- 7, 9, 17, 19, 20: CSV folders
+
+INPUT_PATH_CASES = {
+    "loop": (lambda path: path.symlink_to(path), "Too many levels of symbolic links."),
+    "folder": (lambda path: path.mkdir(), "it is a folder, not a file."),
+    "fifo": (os.mkfifo, "it is a FIFO (named pipe), not a file."),
+}
+
+
+@pytest.mark.parametrize("case", INPUT_PATH_CASES)
+def test_an_input_file_that_is_not_a_file_is_refused_and_never_blocks(tmp_path, bundled_copy, case):
+    make_it, why = INPUT_PATH_CASES[case]
+    offers = bundled_copy / "offers.csv"
+    offers.unlink()
+    make_it(offers)
+    done = run_bounded("solve", bundled_copy, "-o", tmp_path / "plan.xlsx", timeout=60)  # a FIFO would hang
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == PREFIX + f"cannot read 'offers.csv': {why}\n"
+
+
+def test_an_instance_path_that_is_a_fifo_is_refused(tmp_path):
+    fifo = tmp_path / "book.xlsx"
+    os.mkfifo(fifo)
+    done = run_bounded("solve", fifo, "-o", tmp_path / "plan.xlsx", timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == PREFIX + (f"cannot read '{fifo}': it is a FIFO (named pipe), not a file; give an .xlsx "
+                                    "workbook or a folder of CSV files.\n")
+
+
+def test_two_files_for_one_sheet_are_refused(capsys, tmp_path, bundled_copy):
+    shutil.copy(bundled_copy / "offers.csv", bundled_copy / "Offers.csv")
+    code, _, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == PREFIX + ("sheet 'offers': files 'Offers.csv' and 'offers.csv' are both sheet 'offers'; delete or "
+                            "rename one of them.\n")
+
+
+def test_two_sheets_with_one_name_after_trimming_are_refused(capsys, tmp_path, workbook):
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    copy = book.copy_worksheet(book["offers"])
+    copy.title = "offers "
+    book.save(workbook)
+    code, _, err = run(capsys, "solve", workbook, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == PREFIX + ("sheet 'offers': sheets 'offers' and 'offers ' are both sheet 'offers'; delete or rename "
+                            "one of them.\n")
+
+
+def test_an_upper_case_extension_is_found(capsys, tmp_path, bundled_copy):
+    (bundled_copy / "offers.csv").rename(bundled_copy / "offers.CSV")
+    assert so.read_instance(bundled_copy).offers.equals(so.read_instance(bundled_instance()).offers)
+
+
+def test_a_semicolon_separated_file_is_read_with_a_note(capsys, tmp_path, bundled_copy):
+    demand = pd.read_csv(bundled_copy / "demand.csv")
+    demand.to_csv(bundled_copy / "demand.csv", sep=";", index=False)
+    code, out, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx", "--json")
+    assert code == 0
+    assert err == ("Warning: 'demand.csv' is separated by semicolons, not commas; it was read with semicolons between "
+                   "columns (numbers need a decimal point).\n")
+    assert json.loads(out)["summary"]["objective"] == pytest.approx(bundled_objective(), rel=1e-9)
+
+
+def test_a_title_row_above_the_header_is_one_line(capsys, tmp_path, bundled_copy):
+    offers = bundled_copy / "offers.csv"
+    offers.write_text("Offers received for 2026,,\n" + offers.read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == PREFIX + ("sheet 'offers', row 1: the column names are in row 2, below a title; delete row 1 so "
+                            "that the column names are the first row.\n")
+
+
+def test_values_beyond_the_last_header_are_one_line(capsys, tmp_path, bundled_copy):
+    periods = bundled_copy / "periods.csv"
+    lines = periods.read_text(encoding="utf-8").splitlines()
+    periods.write_text("\n".join([lines[0]] + [line + ",,stray" for line in lines[1:]]) + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert code == 2
+    assert err == PREFIX + (f"sheet 'periods', row 2: this row (and {len(lines) - 2} more rows below it) has values "
+                            "beyond the last column header; add a header for them or delete them.\n")
+
+
+def test_warnings_print_as_one_line_and_come_back_from_the_api(capsys, tmp_path, bundled_copy, recwarn):
+    (bundled_copy / "notes.csv").write_text("note\nchecked by procurement\n", encoding="utf-8")
+    code, _, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert code == 0
+    assert err == "Warning: file 'notes.csv' is not a sheet of the schema and is ignored.\n"
+    data = so.read_instance(bundled_copy)
+    assert data.warnings == ["file 'notes.csv' is not a sheet of the schema and is ignored."]
+    assert so.solve(data).warnings == data.warnings
+    frames = make(suppliers=[SPOT], offers=[{"supplier": "Spot", "material": "Dy", "price": 40}], remarks=[{"a": 1}])
+    assert so.from_frames(frames).warnings == ["sheet 'remarks' is not part of the schema and is ignored."]
+    assert [str(w.message) for w in recwarn] == []

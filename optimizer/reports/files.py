@@ -132,11 +132,6 @@ def _check_one(output: Output, protected: dict) -> str | None:
         source = protected[key]
         how = "" if os.path.abspath(source) == os.path.abspath(path) else " (the same file under another name)"
         return f"it is the input '{source}'{how}; write to another path so that the input is kept."
-    if output.kind == "workbook" and suffix != ".xlsx":
-        return "a workbook's name must end in .xlsx; add the extension."
-    if output.kind == "figure" and suffix not in FIGURE_FORMATS:
-        return (f"a figure's name must end in one of {', '.join(FIGURE_FORMATS)} (the extension chooses "
-                "the format); add one.")
     folder_output = output.kind == "csv folder" or (output.kind == "instance" and suffix != ".xlsx")
     if folder_output:
         clash = next((f for f in protected.values() if _identity(f.parent) == key), None)
@@ -161,12 +156,17 @@ def _check_one(output: Output, protected: dict) -> str | None:
                 return "it exists and is not a folder; give a folder for the CSV files."
         elif not stat.S_ISREG(info.st_mode):
             return f"it is {_kind_of(info.st_mode)}, not a regular file; give a file name."
-        elif not output.replace:
-            return "the file exists; add --force to replace it."
-    return _check_folder(path if folder_output else path.parent, writable_target=folder_output)
+    if output.kind == "workbook" and suffix != ".xlsx":
+        return "a workbook's name must end in .xlsx; add the extension."
+    if output.kind == "figure" and suffix not in FIGURE_FORMATS:
+        return (f"a figure's name must end in one of {', '.join(FIGURE_FORMATS)} (the extension chooses "
+                "the format); add one.")
+    if info is not None and not folder_output and not output.replace:
+        return "the file exists; add --force to replace it."
+    return _check_folder(path if folder_output else path.parent)
 
 
-def _check_folder(folder: Path, writable_target: bool) -> str | None:
+def _check_folder(folder: Path) -> str | None:
     """The folder a file goes into must be a folder (or creatable as one) that the user may write in."""
     folder = folder if str(folder) else Path(".")
     existing = folder

@@ -55,6 +55,11 @@ class Result:
         return self.status == OPTIMAL
 
     @property
+    def warnings(self) -> list[str]:
+        """Notes on the input that did not stop the solve (an unknown sheet ignored, ...)."""
+        return list(self.data.warnings)
+
+    @property
     def headline(self) -> dict[str, float]:
         """Headline figures by metric name."""
         if self.summary.empty:
