@@ -298,18 +298,12 @@ class SheetExtent:
 
 
 _NS = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix, as some writers put on every element
-_CELL_COLUMN = re.compile(rb"<" + _NS + rb"c\b[^>]*?\sr=\"([A-Z]{1,4})[0-9]")
-_CELL_ROW = re.compile(rb"<" + _NS + rb"c\b[^>]*?\sr=\"[A-Z]{1,4}([0-9]{1,9})\"")
-_ROW_NUMBER = re.compile(rb"<" + _NS + rb"row\b[^>]*?\sr=\"([0-9]{1,9})\"")
-_UNNUMBERED = re.compile(rb"<" + _NS + rb"(?:c|row)\b(?![^>]*?\sr=\")[^>]*>")
 _ERROR_CELL = re.compile(rb"<" + _NS + rb"c\b([^>]*?\st=\"e\"[^>]*)>(.*?)</" + _NS + rb"c>", re.S)
 _FORMULA = re.compile(rb"<" + _NS + rb"f[\s>/]")
 #: The end of a cell whose formula has no saved result: </f> (or <f .../>), an empty <v>, then </c>.
 _FORMULA_WITHOUT_VALUE = re.compile(rb"(?:</" + _NS + rb"f>|<" + _NS + rb"f\b[^>]*/>)\s*(?:<" + _NS + rb"v\s*/>|<"
                                     + _NS + rb"v>\s*</" + _NS + rb"v>)?\s*</" + _NS + rb"c>")
-_CELL_START = re.compile(rb"<" + _NS + rb"c\s[^>]*>")
 _MERGE = re.compile(rb"<" + _NS + rb"mergeCell\b[^>]*?\sref=\"([A-Z]{1,4}[0-9]{1,9}(?::[A-Z]{1,4}[0-9]{1,9})?)\"")
-_CELL = re.compile(rb"<" + _NS + rb"c\b([^>]*?)(/>|>(.*?)</" + _NS + rb"c>)", re.S)
 _REFERENCE = re.compile(rb"\sr=\"([A-Z]{1,4})([0-9]{1,9})\"")
 _TYPE = re.compile(rb"\st=\"(\w+)\"")
 _VALUE = re.compile(rb"<" + _NS + rb"v>([^<]*)</" + _NS + rb"v>")
@@ -335,23 +329,29 @@ def column_letters(number: int) -> str:
     return letters
 
 
-_END_OF_CELL = re.compile(rb"</" + _NS + rb"(?:c|row)>|<" + _NS + rb"c\b[^>]*/>")
-
-
 def _chunks(archive, part: str):
-    """A part's bytes in windows that each end after a cell or row, so that no cell is cut in two."""
+    """A part's bytes in windows that each end after a cell or a row, so that no cell is cut in two."""
     with archive.open(part) as stream:
         tail = b""
         while chunk := stream.read(CHUNK_BYTES):
             window = tail + chunk
-            last = None
-            for last in _END_OF_CELL.finditer(window, max(0, len(window) - (1 << 18))):
-                pass
-            cut = last.end() if last else len(window)  # no cell ends here: nothing is cut
+            cut = max(window.rfind(b"</c>") + 4, window.rfind(b"</row>") + 6)
+            if b":c>" in window:  # elements with a namespace prefix: find the last end of a cell the slow way
+                ends = [m.end() for m in re.finditer(rb"</" + _NS + rb"(?:c|row)>", window)]
+                cut = ends[-1] if ends else cut
+            if cut < 6:  # no cell ends here: nothing can be cut
+                cut = len(window)
             yield window[:cut]
             tail = window[cut:]
         if tail:
             yield tail
+
+
+#: A cell as Excel, LibreOffice, openpyxl and xlsxwriter write it: the reference first. Cells are counted
+#: too (a '<' never appears in text), and any cell not written this way sends the sheet to the slow walk.
+_PLAIN_COLUMN = re.compile(rb'<c r="([A-Z]{1,4})[0-9]')
+_PLAIN_ROW = re.compile(rb'<c r="[A-Z]{1,4}([0-9]{1,9})"')
+_CELL_TAGS = (b"<c ", b"<c\t", b"<c\n", b"<c\r", b"<c>", b"<c/")
 
 
 def measure_sheet(archive, part: str) -> SheetExtent:
@@ -364,32 +364,24 @@ def measure_sheet(archive, part: str) -> SheetExtent:
     """
     columns: set[bytes] = set()
     max_row = 0
-    has_formulas = unnumbered = False
+    unnumbered = False
     extent = SheetExtent()
     merges: list[bytes] = []
     for window in _chunks(archive, part):
-        unnumbered = unnumbered or _UNNUMBERED.search(window) is not None
-        columns.update(_CELL_COLUMN.findall(window))
-        rows = set(_CELL_ROW.findall(window))
+        found = _PLAIN_COLUMN.findall(window)
+        if len(found) != sum(window.count(tag) for tag in _CELL_TAGS) or (
+                b":c" in window and _PREFIXED_CELL.search(window)):
+            unnumbered = True  # a cell written otherwise (no reference, a prefix, another attribute first)
+        columns.update(found)
+        rows = set(_PLAIN_ROW.findall(window))
         if rows:
             max_row = max(max_row, max(int(r) for r in rows))
-        has_formulas = has_formulas or _FORMULA.search(window) is not None
-        for attributes, inner in _ERROR_CELL.findall(window):
-            place = _REFERENCE.search(attributes)
-            value = _VALUE.search(inner)
-            if place:
-                error = html.unescape(value.group(1).decode("utf-8", "replace")) if value else "an error"
-                extent.notes[(int(place.group(2)) - 1, column_number(place.group(1)) - 1)] = (
-                    f"the cell holds the error value {error}; correct the formula that gives it, or type the value.")
-        if has_formulas:
-            for match in _FORMULA_WITHOUT_VALUE.finditer(window):
-                start = max(window.rfind(b"<c ", 0, match.start()), window.rfind(b":c ", 0, match.start()))
-                place = _REFERENCE.search(window, start, window.find(b">", start)) if start >= 0 else None
-                if place:
-                    extent.notes[(int(place.group(2)) - 1, column_number(place.group(1)) - 1)] = (
-                        "the cell holds a formula with no saved result (the program that saved the file did not "
-                        "calculate it); open the file in Excel or LibreOffice and save it again, or type the value.")
-        merges += _MERGE.findall(window)
+        if b't="e"' in window:
+            _note_errors(window, extent.notes)
+        if (b"</f>" in window or b"<f " in window or b":f" in window) and _FORMULA.search(window):
+            _note_formulas_without_value(window, extent.notes)
+        if b"mergeCell" in window:
+            merges += _MERGE.findall(window)
     extent.rows = max_row
     extent.columns = max((column_number(c) for c in columns), default=0)
     extent.value_rows, extent.value_columns = extent.rows, extent.columns
@@ -404,6 +396,29 @@ def measure_sheet(archive, part: str) -> SheetExtent:
                 f"cells {first}:{last} are merged, so only {first} holds a value; unmerge them and fill in every "
                 "cell.")
     return extent
+
+
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
+
+
+def _note_errors(window: bytes, notes: dict[tuple[int, int], str]) -> None:
+    for attributes, inner in _ERROR_CELL.findall(window):
+        place = _REFERENCE.search(attributes)
+        value = _VALUE.search(inner)
+        if place:
+            error = html.unescape(value.group(1).decode("utf-8", "replace")) if value else "an error"
+            notes[(int(place.group(2)) - 1, column_number(place.group(1)) - 1)] = (
+                f"the cell holds the error value {error}; correct the formula that gives it, or type the value.")
+
+
+def _note_formulas_without_value(window: bytes, notes: dict[tuple[int, int], str]) -> None:
+    for match in _FORMULA_WITHOUT_VALUE.finditer(window):
+        start = max(window.rfind(b"<c ", 0, match.start()), window.rfind(b":c ", 0, match.start()))
+        place = _REFERENCE.search(window, start, window.find(b">", start)) if start >= 0 else None
+        if place:
+            notes[(int(place.group(2)) - 1, column_number(place.group(1)) - 1)] = (
+                "the cell holds a formula with no saved result (the program that saved the file did not "
+                "calculate it); open the file in Excel or LibreOffice and save it again, or type the value.")
 
 
 def _split_reference(reference: str) -> tuple[int, int]:
