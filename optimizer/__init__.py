@@ -26,6 +26,7 @@ _PUBLIC = {
     "value_of_information": ".analysis.information",
     "write_plan": ".reports.export", "write_comparison": ".reports.export", "write_frontier": ".reports.export",
     "write_tables": ".reports.export", "write_csv_tables": ".reports.export", "write_instance": ".reports.export",
+    "check_outputs": ".reports.files", "Output": ".reports.files", "OutputPathError": ".reports.files",
     "comparison_figure": ".reports.figures", "frontier_figure": ".reports.figures",
     "bundled_instance": ".inputs.catalog", "read_tables": ".inputs.reader",
     "generate": ".inputs.generate", "SCALES": ".inputs.generate",
@@ -62,6 +63,7 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .reports.export import (write_comparison, write_csv_tables, write_frontier, write_instance, write_plan,
                                  write_tables)
     from .reports.figures import comparison_figure, frontier_figure
+    from .reports.files import Output, OutputPathError, check_outputs
     from .solving.pipeline import solve
     from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED
     from .solving.results import Result

@@ -118,7 +118,8 @@ def test_a_stage_named_kind_is_refused():
 
 def test_an_output_path_that_is_a_folder_is_exit_2(tmp_path, capsys):
     assert main(["solve", "-o", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.startswith("Error: cannot write there: ")
+    assert capsys.readouterr().err == (f"Error: -o/--output '{tmp_path}': it is a folder, not a regular file; give "
+                                       "a file name.\n")
 
 
 def test_cvar_label_keeps_the_level_exact():

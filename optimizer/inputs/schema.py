@@ -121,8 +121,12 @@ SETTINGS_DEFAULTS: dict[str, object] = {
 }
 NUMERIC_SETTINGS = ("cvar_level", "cvar_weight", "cvar_max", "budget", "time_limit")
 
-#: Inputs larger than this are refused before validation (documented in README).
+#: Inputs larger than this are refused before validation (documented in README). A workbook's sheet is
+#: measured from its XML before it is loaded (a reader allocates a sheet's whole extent), up to its last
+#: cell that holds a value: blank cells beyond the table do not count.
 MAX_ROWS_PER_SHEET = 1_000_000
+MAX_COLUMNS_PER_SHEET = 1_000
+MAX_CELLS_PER_SHEET = 20_000_000
 
 #: Limits checked on a workbook's zip archive before any XML is parsed (documented in README).
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024

@@ -49,22 +49,41 @@ ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
 
 
+def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
+    """Refuse bad output paths before anything is read or solved (an output may never be an input;
+    the bundled instance counts as an input of every command)."""
+    inputs = [so.bundled_instance()] + ([instance] if instance is not None else [])
+    so.check_outputs([o for o in outputs if o.path is not None], inputs)
+
+
 def _instance(path: Path | None, caps=None, fill_rate=None, cvar_weight=None, cvar_level=None,
               scale_capacity=None, scale_price=None, drop_supplier=None, probability=None):
     """Read and validate the instance, then apply the command line's one-off overrides."""
     data = so.read_instance(path if path is not None else so.bundled_instance())
+    warnings = list(data.warnings)  # the reader's, which an edited copy of the data does not carry
     overrides = so.Overrides(caps, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                           drop_supplier, probability)
     edits = overrides.edits(data.tables)
     if edits:
         data = so.apply_case(data, "command-line overrides", edits)
-    for warning in data.warnings:
+    for warning in dict.fromkeys(warnings + list(data.warnings)):
         err.print(f"Warning: {warning}")
     return data
 
 
-def _json_number(value):
-    return None if value != value else float(value)  # NaN is not JSON
+def json_safe(value):
+    """Numbers JSON can hold: NaN and infinities become null (Python's json would print NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return number if math.isfinite(number) else None
 
 
 def information_table(information) -> Table:
@@ -119,6 +138,8 @@ def solve(
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     """
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
+                 so.Output(csv_folder, "csv folder", "--csv"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     if case is not None:
@@ -137,7 +158,7 @@ def solve(
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
         if information is not None:
             payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
-        out.print_json(json.dumps(payload, default=_json_number))
+        out.print_json(json.dumps(json_safe(payload), allow_nan=False))
     elif result.optimal:
         out.print(headline_table(result.summary[result.summary["metric"] != "status"],
                                  f"Optimal plan for {_name(instance)}"))
@@ -157,11 +178,13 @@ def solve(
 @app.command()
 def template(
     output: Annotated[Path, typer.Argument(help="The workbook to write.", show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
 ) -> None:
-    """Write the bundled instance as a workbook to fill in.
+    """Write the bundled instance as a workbook to fill in (an existing file only with --force).
 
     Example: sourcing template my_sourcing.xlsx
     """
+    _check_paths(None, so.Output(output, "workbook", "OUTPUT", replace=force))
     path = so.write_tables(so.read_tables(so.bundled_instance()), output)
     out.print(f"Template written to {path}")
 
@@ -182,6 +205,7 @@ def compare(
     """
     from rich.progress import Progress
 
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
@@ -245,6 +269,7 @@ def frontier(
     """
     from rich.progress import Progress
 
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
     data = _instance(instance)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Sweeping the cap", total=None)
@@ -296,17 +321,41 @@ def generate(
     """
     if scale not in so.SCALES:
         raise InputError([Problem(None, None, None, f"unknown scale '{scale}'; use one of {', '.join(so.SCALES)}.")])
+    _check_paths(None, so.Output(output, "instance", "OUTPUT"))
     path = so.write_instance(so.generate(scale, seed), output)
     size = so.SCALES[scale]
     out.print(f"Instance written to {path}: {size.materials} materials, {size.periods} monthly periods, "
               f"{size.scenarios} scenarios (seed {seed})")
 
 
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"sourcing {package_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+def package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rare-earth-sourcing")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+@app.callback()
+def options(
+    show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False,
+) -> None:
+    """Rare-earth sourcing optimizer: least-cost plans under disruption scenarios."""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sourcing` script; returns the exit code."""
     try:
         code = app(args=argv, standalone_mode=False)
-    except InputError as exc:
+    except (InputError, so.OutputPathError) as exc:
         err.print(f"Error: {exc}")
         return EXIT_INPUT
     except (typer.Exit, SystemExit) as exc:

@@ -13,6 +13,12 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 from .files import atomic_write  # noqa: E402
 
 
+def _save(figure, path: str | Path) -> Path:
+    """Write the figure atomically, in the format its extension names (.png, .pdf, .svg, ...)."""
+    image_format = Path(path).suffix.lower().lstrip(".") or "png"
+    return atomic_write(path, lambda temporary: figure.savefig(temporary, format=image_format))
+
+
 def _money(currency: str) -> FuncFormatter:
     return FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M {currency}")
 
@@ -44,7 +50,7 @@ def frontier_figure(frontier, path: str | Path) -> Path:
     axis.legend()
     figure.tight_layout()
     try:
-        return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png"))
+        return _save(figure, path)
     finally:
         plt.close(figure)
 
@@ -69,6 +75,6 @@ def comparison_figure(comparison, path: str | Path) -> Path:
     axis.grid(alpha=0.3)
     figure.tight_layout()
     try:
-        return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png"))
+        return _save(figure, path)
     finally:
         plt.close(figure)

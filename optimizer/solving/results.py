@@ -59,6 +59,11 @@ class Result:
         return self.status == OPTIMAL
 
     @property
+    def warnings(self) -> list[str]:
+        """Notes on the input that did not stop the solve (an unknown sheet ignored, ...)."""
+        return list(self.data.warnings)
+
+    @property
     def headline(self) -> dict[str, float]:
         """Headline figures by metric name."""
         if self.summary.empty:
@@ -169,7 +174,10 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
             "capacity": data.stockpiles.loc[(s, mat), "reserve_limit"], "min_quantity": 0.0,
             "expected_delivered": np.nan, f"expected_cost_{currency}": r * fee,
         })
-    return pd.DataFrame(rows)
+    # the columns are named even when nothing is signed (a buyer served by spot purchases alone)
+    return pd.DataFrame(rows, columns=["decision", "supplier", "material", "period", "quantity", "unit",
+                                       f"price_{currency}_per_unit", "capacity", "min_quantity",
+                                       "expected_delivered", f"expected_cost_{currency}"])
 
 
 @dataclass
