@@ -92,7 +92,8 @@ def _refuse(path: Path, why: str) -> InputError:
     return InputError([Problem(None, None, None, f"'{path.name}' {why}")])
 
 
-def _what_it_is(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words, from its os.stat mode."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -115,7 +116,7 @@ def _kind_of_path(path: Path) -> str:
     if stat.S_ISDIR(info.st_mode):
         return "folder"
     if not stat.S_ISREG(info.st_mode):
-        raise InputError([Problem(None, None, None, f"cannot read '{path}': it is {_what_it_is(info.st_mode)}, "
+        raise InputError([Problem(None, None, None, f"cannot read '{path}': it is {file_kind(info.st_mode)}, "
                                                     "not a file; give an .xlsx workbook or a folder of CSV files.")])
     return "file"
 
@@ -126,7 +127,7 @@ def _open_regular(path: Path, label: str):
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise InputError([Problem(None, None, None, f"cannot read '{label}': it is "
-                                                        f"{_what_it_is(info.st_mode)}, not a file.")])
+                                                        f"{file_kind(info.st_mode)}, not a file.")])
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # no wait even if swapped for a FIFO meanwhile
     except InputError:
         raise

@@ -21,6 +21,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..inputs.reader import file_kind
+
 
 def _default_mode() -> int:
     mask = os.umask(0)
@@ -112,18 +114,6 @@ def _input_files(inputs: Iterable[str | Path]) -> dict[tuple[int, int] | str, Pa
     return protected
 
 
-def _kind_of(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def _check_one(output: Output, protected: dict) -> str | None:
     path = output.path
     suffix = path.suffix.lower()
@@ -155,7 +145,7 @@ def _check_one(output: Output, protected: dict) -> str | None:
             if not stat.S_ISDIR(info.st_mode):
                 return "it exists and is not a folder; give a folder for the CSV files."
         elif not stat.S_ISREG(info.st_mode):
-            return f"it is {_kind_of(info.st_mode)}, not a regular file; give a file name."
+            return f"it is {file_kind(info.st_mode)}, not a regular file; give a file name."
     if output.kind == "workbook" and suffix != ".xlsx":
         return "a workbook's name must end in .xlsx; add the extension."
     if output.kind == "figure" and suffix not in FIGURE_FORMATS:
@@ -197,7 +187,7 @@ def check_target(path: str | Path) -> Path:
     except OSError as exc:
         raise OutputPathError(f"cannot write '{path}': {exc.strerror}.") from None
     if not stat.S_ISREG(info.st_mode):
-        raise OutputPathError(f"cannot write '{path}': it is {_kind_of(info.st_mode)}, not a regular file.")
+        raise OutputPathError(f"cannot write '{path}': it is {file_kind(info.st_mode)}, not a regular file.")
     return path
 
 
