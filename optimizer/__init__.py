@@ -20,6 +20,7 @@ _PUBLIC = {
     "Settings": ".inputs.data", "SourcingData": ".inputs.data",
     "InputError": ".inputs.errors", "Problem": ".inputs.errors",
     "Overrides": ".inputs.edits", "apply_case": ".inputs.edits", "case_edits": ".inputs.edits",
+    "Levers": ".inputs.levers", "read_upload": ".inputs.uploads", "MAX_UPLOAD_BYTES": ".inputs.uploads",
     "solve": ".solving.pipeline", "Result": ".solving.results",
     "Comparison": ".analysis.compare", "compare": ".analysis.compare",
     "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier",
@@ -57,6 +58,8 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .inputs.data import Settings, SourcingData
     from .inputs.edits import Overrides, apply_case, case_edits
     from .inputs.errors import InputError, Problem
+    from .inputs.levers import Levers
+    from .inputs.uploads import MAX_UPLOAD_BYTES, read_upload
     from .inputs.catalog import bundled_instance
     from .inputs.generate import SCALES, generate
     from .inputs.reader import read_tables

@@ -328,6 +328,37 @@ def generate(
               f"{size.scenarios} scenarios (seed {seed})")
 
 
+@app.command(name="app")
+def web_app(
+    instance: InstanceArg = None,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="The port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="The address to bind; 0.0.0.0 serves other machines too.")]
+    = "127.0.0.1",
+) -> None:
+    """Serve the what-if web app on this machine (open the address it prints in a browser).
+
+    Example: sourcing app my_sourcing.xlsx --port 8501
+    """
+    import os
+    from importlib import resources
+
+    if instance is not None:
+        so.read_instance(instance)  # bad input is an error here, before a server starts
+    script = Path(str(resources.files("optimizer.interfaces") / "app.py"))
+    environment = dict(os.environ)
+    if instance is not None:
+        environment["SOURCING_APP_INSTANCE"] = str(instance.resolve())
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.address", host,
+               "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+               "--server.maxUploadSize", str(so.MAX_UPLOAD_BYTES // 2**20), "--global.developmentMode", "false",
+               "--client.toolbarMode", "minimal", "--theme.base", "light"]
+    err.print(f"Serving the app on http://{host}:{port} (Ctrl+C stops it)")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, environment)  # the server replaces this process: signals reach it
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"sourcing {package_version()}")

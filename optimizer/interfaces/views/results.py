@@ -1,0 +1,116 @@
+"""Results: headline cards with the change from the input as it is, the plan, shadow prices; when there is
+no plan, why, with each fix as a button that applies it and solves again."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import optimizer as so
+
+from .common import download, job_status, money, percent, plain, show_error
+
+
+def render(session, solve) -> None:
+    st.header("Results")
+    if job_status(session, "solve"):
+        st.write("Solving in a worker process; the page stays usable.")
+    if session.answers.get("levers error") is not None:
+        show_error(session.answers["levers error"], "The levers give an input that cannot be used.")
+        return
+    answer = session.answers.get("solve")
+    if answer is None:
+        st.info("Press **Solve** in the sidebar to see the plan for the current levers.")
+        return
+    result, base = answer["result"], session.answers.get("base")
+    changes = answer.get("changes", [])
+    st.caption("Levers: " + ("; ".join(changes) if changes else "as in the input"))
+    if not result.optimal:
+        _no_plan(session, result, solve)
+        download("Download the workbook (why there is no plan)", answer["plan"], "plan.xlsx", "plan-download")
+        return
+    headline(result, base if base is not None and base.optimal else None)
+    download("Download the plan workbook (.xlsx)", answer["plan"], "plan.xlsx", "plan-download")
+    plan_tables(result)
+
+
+def headline(result, base) -> None:
+    """Cards: expected cost, worst case, CVaR, dependency share, lowest fill rate, each against the base."""
+    currency = result.data.settings.currency
+    now, was = result.headline, (base.headline if base is not None else {})
+    share_key = next(k for k in now if k.startswith("expected_") and k.endswith("_share"))
+    cvar_key = next(k for k in now if k.startswith("cvar_"))
+    labels = dict(zip(result.summary["metric"], result.summary["label"]))
+    cards = [("expected_cost", "money", "inverse"), ("worst_scenario_cost", "money", "inverse"),
+             (cvar_key, "money", "inverse"), (share_key, "share", "inverse"), ("lowest_fill_rate", "share", "normal")]
+    for column, (key, kind, colour) in zip(st.columns(len(cards)), cards):
+        value = now.get(key)
+        show = money(value, currency) if kind == "money" else percent(value)
+        delta = None
+        if key in was and was[key] is not None:
+            change = value - was[key]
+            if abs(change) > 1e-9 * max(1.0, abs(value)):
+                delta = (money(change, currency) if kind == "money" else f"{change * 100:+.1f} points")
+                delta = delta if delta.startswith("-") or delta.startswith("+") else "+" + delta
+        column.metric(plain(labels.get(key, key)), show, delta, delta_color=colour, border=True,
+                      help="change from the input as it is" if delta else None)
+    shares = result.origin_shares
+    if not shares.empty:
+        st.subheader("Share through each capped country, per material, against its cap")
+        reached = (shares.groupby(["cap", "material"], sort=False)
+                   .agg(highest_share=("share", "max"), cap_share=("max_share", "first")).reset_index())
+        st.dataframe(reached, hide_index=True, column_config={
+            "highest_share": st.column_config.NumberColumn("highest share (any scenario)", format="percent"),
+            "cap_share": st.column_config.NumberColumn("cap", format="percent")})
+
+
+def plan_tables(result) -> None:
+    currency = result.data.settings.currency
+    st.subheader("What to sign and reserve")
+    plan = result.plan[result.plan["quantity"] > 1e-9]
+    signed = plan.groupby(["supplier", "material"], sort=False)["quantity"].sum().unstack("material").fillna(0.0)
+    if not signed.empty:
+        st.bar_chart(signed, horizontal=True, x_label="quantity over the horizon (material units)")
+    st.dataframe(plan, hide_index=True, width="stretch")
+    why = getattr(result, "why", None)
+    if isinstance(why, pd.DataFrame) and not why.empty:
+        st.subheader("Why these suppliers")
+        st.dataframe(why, hide_index=True, width="stretch")
+    st.subheader("Cost of each scenario")
+    costs = result.scenario_costs.set_index("scenario")
+    st.bar_chart(costs[[c for c in costs.columns if c.endswith(currency) and not c.startswith("total")
+                        and c != f"cost_{currency}"]], horizontal=True)
+    st.dataframe(result.scenario_costs, hide_index=True, width="stretch")
+    st.subheader("Fill rates")
+    st.dataframe(result.fill_rates.pivot(index="scenario", columns="material", values="fill_rate"),
+                 width="stretch")
+    st.subheader("Shadow prices")
+    prices = result.shadow_prices
+    st.dataframe(prices[prices["value"].abs() > 1e-9], hide_index=True, width="stretch")
+
+
+def _no_plan(session, result, solve) -> None:
+    st.error(f"No plan: {result.status}.", icon=":material/block:")
+    st.code(result.message, language=None, wrap_lines=True)
+    explanation = result.explanation
+    if explanation is None or explanation.empty:
+        return
+    st.subheader("Fixes")
+    try:
+        data = session.levered()  # a cap the levers added is named there
+    except so.InputError:
+        data = session.data
+    for number, (fix, rows) in enumerate(explanation.groupby("fix", sort=False), start=1):
+        levers = session.levers.with_fix(data, rows)
+        text = "; ".join(dict.fromkeys(rows["advice"]))
+        if levers is None:
+            st.text(f"{number}. {text} (no lever for this rule: change it in the workbook)")
+            continue
+        st.button(f"Apply fix {number}: {plain(text)}", key=f"fix-{number}", on_click=_apply,
+                  args=(session, levers, solve), icon=":material/build:")
+
+
+def _apply(session, levers, solve) -> None:
+    session.levers = levers
+    session.revision += 1
+    solve()
