@@ -259,8 +259,10 @@ class Overrides:
             for sheet in ("offers", "disruptions", "supplier_caps"):  # every row that names it
                 edits.append(Edit(sheet, (("supplier", "=", name),), "supplier", "drop", None, origin,
                                   optional=True))
-        for text in self.probability or ():
-            edits += _probability_edits(tables, text)
+        settings: list[Edit] = []
+        for text in self.probability or ():  # each rescales the probabilities the ones before it left
+            settings += _probability_edits(apply_edits(tables, settings) if settings else tables, text)
+        edits += settings
         return edits
 
 

@@ -160,6 +160,7 @@ class Levers:
         when a row's rule has no lever. An origin cap moves to the largest share the fix names (the lever
         moves every material's row of that cap), a material's floor to the lowest."""
         levers = self.copy()
+        moved: set[str] = set()
         for row in fix.to_dict("records"):
             relax = float(row["relax_to"])
             if row["rule"] == "origin caps":
@@ -168,7 +169,9 @@ class Levers:
                 if caps.empty:
                     return None
                 key = cap_key(caps["country"].iloc[0], caps["stage"].iloc[0])
-                levers.caps[key] = max(levers.caps.get(key, 0.0), min(1.0, math.ceil(relax / FIX_STEP) * FIX_STEP))
+                share = min(1.0, math.ceil(relax / FIX_STEP) * FIX_STEP)
+                levers.caps[key] = max(levers.caps[key], share) if key in moved else share
+                moved.add(key)
             elif row["rule"] == "fill-rate floors" and isinstance(row["material"], str):
                 floor = max(0.0, math.floor(relax / FIX_STEP) * FIX_STEP)
                 current = levers.material_fill_rates.get(row["material"], 1.0)
