@@ -45,6 +45,8 @@ PriceOpt = Annotated[Optional[list[str]], typer.Option(
     "--scale-price", help="Scale a supplier's prices: Lynas=1.1. Repeatable.")]
 DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same draws on "
+                                                    "every machine.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
 
@@ -133,10 +135,15 @@ def solve(
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    sample: Annotated[Optional[int], typer.Option(
+        "--sample", min=1, help="Solve N scenarios drawn from the disruption_model sheet instead of the "
+                                "scenarios sheet.")] = None,
+    seed: SeedOpt = 0,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
+    Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
                  so.Output(csv_folder, "csv folder", "--csv"))
@@ -148,6 +155,11 @@ def solve(
             names = ", ".join(f"'{c}'" for c in cases) or "none"
             raise InputError([Problem("cases", None, "case", f"no case named '{case}'; the cases are {names}.")])
         data = so.apply_case(data, case, cases[case])
+    if sample is not None:
+        shown = set(data.warnings)
+        data = so.sample_instance(data, sample, seed)
+        for warning in dict.fromkeys(w for w in data.warnings if w not in shown):
+            err.print(f"Warning: {warning}")
     result = so.solve(data)
     information = so.value_of_information(data) if vss else None
     path = so.write_plan(result, output, information)
@@ -173,6 +185,33 @@ def solve(
         out.print(result.message)
         out.print(f"Details written to {path}")
     raise typer.Exit(EXIT_INFEASIBLE if result.status == so.INFEASIBLE else EXIT_NOT_OPTIMAL)
+
+
+@app.command()
+def sample(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="[INSTANCE] OUT", help="The instance (the bundled one when left out) and where to write the "
+                                       "sampled instance: a folder of CSV files, or a .xlsx workbook.",
+        show_default=False)],
+    scenarios: Annotated[int, typer.Option("--scenarios", min=1, help="How many futures to draw.")] = 100,
+    seed: SeedOpt = 0,
+) -> None:
+    """Write the instance with scenarios drawn from its disruption_model sheet (identical histories merged).
+
+    Example: sourcing sample my_sourcing.xlsx --scenarios 200 --seed 1 sampled/
+    """
+    if len(paths) > 2:
+        raise InputError([Problem(None, None, None, "give at most two paths: the instance and OUT.")])
+    instance, output = (paths[0], paths[1]) if len(paths) == 2 else (None, paths[0])
+    _check_paths(instance, so.Output(output, "instance", "OUT"))
+    data = _instance(instance)
+    tables, notes = so.sampled_tables(data, scenarios, seed)
+    so.from_frames(tables)  # what is written must read back as a valid instance
+    for note in notes:
+        err.print(f"Warning: {note}")
+    path = so.write_instance(tables, output)
+    out.print(f"Instance written to {path}: {len(tables['scenarios'])} distinct scenarios from {scenarios} "
+              f"futures (seed {seed})")
 
 
 @app.command()
