@@ -36,10 +36,11 @@ from .sampling import Effects, event_filters, offer_masks, sample_effects, scena
 CONTRACT, SPOT, STOCKPILE = 0, 1, 2
 POLICIES = ("re-planning", "perfect foresight")
 COST_PARTS = ("reservation", "contract", "spot", "stockpile_draw", "holding", "shortage")
-#: Penalty per unit of a broken rule, as a multiple of the dearest thing a unit of the material can cost
-#: (its shortage penalty plus its dearest price at the largest multiplier): large enough that a policy
+#: Penalty per unit of a broken rule, as a multiple of its shortage penalty plus its dearest price at the
+#: largest multiplier. Breaking a rule by a unit saves at most the larger of the two (a unit bought through
+#: a capped country instead of elsewhere or not at all; a unit left unmet instead of bought), so a policy
 #: breaks a rule only when nothing it can buy keeps it.
-PENALTY_FACTOR = 10.0
+PENALTY_FACTOR = 2.0
 #: A rule counts as broken, and a future as short, beyond this share of the material's demand.
 TOLERANCE = 1e-6
 Z95 = 1.959963984540054
@@ -168,12 +169,6 @@ class RecourseProblem:
     weight: np.ndarray
     dependency: np.ndarray
     masks: np.ndarray
-
-
-def _limits(data: SourcingData):
-    from ..model.rules import RULES
-
-    return RULES
 
 
 def recourse_problem(data: SourcingData, plan: Plan, masks: np.ndarray, scenarios: list | None) -> tuple:
@@ -319,7 +314,6 @@ class _Recourse:
 
         self.highs = highs = new_highs()
         highs.setOptionValue("random_seed", 0)
-        highs.setOptionValue("threads", 1)
         highs.passModel(lp)
         self.all_cols = np.arange(self.n_cols, dtype=np.int32)
         self.y_cols = np.arange(ny, dtype=np.int32)
@@ -356,6 +350,12 @@ class _Recourse:
                 raise RuntimeError(f"the recourse LP of a future did not solve: {highs.modelStatusToString(highs.getModelStatus())}")
         return np.asarray(highs.getSolution().col_value, dtype=float)
 
+    def restart(self) -> None:
+        """Forget everything the solver learnt from earlier solves and start from the calm basis, so that a
+        future's numbers never depend on the futures this worker played before it."""
+        self.highs.clearSolver()
+        self.highs.setBasis(self.calm_basis)
+
     # --- futures
     def realised(self, eff: dict) -> tuple[np.ndarray, np.ndarray]:
         a, g = self.ones.copy(), self.ones.copy()
@@ -391,7 +391,7 @@ class _Recourse:
         solves = 0
         implemented = np.zeros(self.n_cols)
         previous, previous_a, previous_g = (self.calm, self.ones, self.ones) if calm_ok else (None, None, None)
-        self.highs.setBasis(self.calm_basis)
+        self.restart()
         for t in range(self.T):
             fa, fg = self.forecast(eff, t)
             ahead = pj >= t
@@ -405,7 +405,7 @@ class _Recourse:
                 solves += 1
             now = self.col_period == t
             implemented[now] = previous[now]
-        self.highs.setBasis(self.calm_basis)
+        self.restart()
         if calm_ok and not len(eff["event"]):
             foresight = self.calm
         else:
@@ -435,19 +435,15 @@ class _Recourse:
                 "penalised": parts.sum() + float(p.weight @ over)}
 
 
-_CACHE: dict[str, _Recourse] = {}
+def play_futures(problems: tuple, item: tuple) -> dict:
+    """Worker entry point: (which plan's problem, effects of a block of futures, index of its first future)
+    -> arrays. Builds each problem's LP once per worker process (executor.worker_cache), then plays each
+    future of the block."""
+    from ..solving.executor import worker_cache
 
-
-def play_futures(item: tuple) -> dict:
-    """Worker entry point: (problem, effects of a block of futures, index of the first future) -> arrays.
-
-    Builds the problem's LP once per process (cached by its token), then plays each future."""
-    problem, effects, first = item
-    recourse = _CACHE.get(problem.token)
-    if recourse is None:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        recourse = _CACHE[problem.token] = _Recourse(problem)
+    which, effects, first = item
+    problem = problems[which]
+    recourse = worker_cache(("stress", problem.token), lambda: _Recourse(problem))
     futures = effects["n"]
     n_policies, M, L = len(POLICIES), recourse.M, recourse.L
     out = {"parts": np.zeros((futures, n_policies, len(COST_PARTS))), "unmet": np.zeros((futures, n_policies, M)),
@@ -550,6 +546,7 @@ class StressResult:
     own_scenarios: bool = False
     currency: str = "USD"
     cvar_level: float = 0.95
+    dependency_country: str = "China"
     plans: list = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 0
@@ -606,7 +603,7 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
     with Executor(workers=workers, scheduler=scheduler) as executor:
         size = block or max(1, min(250, math.ceil(n / max(1, 4 * max(1, executor.workers)))))
         blocks = _blocks(effects, size)
-        items = [(problem, eff, first) for problem, _ in problems for first, eff in blocks]
+        items = [(which, eff, first) for which in range(len(problems)) for first, eff in blocks]
         total = len(plans) * n
         sizes = [eff["n"] for _, _, eff in ((None, None, b[1]) for b in blocks)] * len(plans)
 
@@ -614,11 +611,13 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
             if progress is not None:
                 progress(min(total, sum(sizes[:done])), total)
 
-        outputs = executor.map(play_futures, items, progress=advance)
+        outputs = executor.map(play_futures, items, shared=tuple(p for p, _ in problems), progress=advance,
+                               chunksize=1)
         n_workers = executor.workers
     tables = _tables(data, plans, records, outputs, len(blocks), probability, labels, own_scenarios)
     result = StressResult(*tables, n_futures=n, seed=None if own_scenarios else seed, own_scenarios=own_scenarios,
                           currency=data.settings.currency, cvar_level=data.settings.cvar_level, plans=names,
+                          dependency_country=data.settings.dependency_country,
                           workers=n_workers)
     if lower_bound_replications:
         result.lower_bound = lower_bound(data, lower_bound_replications, lower_bound_scenarios, seed,
@@ -656,6 +655,12 @@ def _tables(data, plans, records, outputs, n_blocks, probability, labels, own):
             half = Z95 * math.sqrt(max(p_short * (1 - p_short), 0.0) / len(cost))
             summary.append((plan.name, policy, "probability_of_shortfall", p_short,
                             *((max(0.0, p_short - half), min(1.0, p_short + half)) if not own else (None, None)),
+                            "share"))
+            any_broken = broken.any(axis=1)
+            p_broken = float(np.dot(probability, any_broken))
+            half = Z95 * math.sqrt(max(p_broken * (1 - p_broken), 0.0) / len(cost))
+            summary.append((plan.name, policy, "probability_rule_broken", p_broken,
+                            *((max(0.0, p_broken - half), min(1.0, p_broken + half)) if not own else (None, None)),
                             "share"))
             summary.append((plan.name, policy, "mean_penalised_cost", float(np.dot(probability, joined["penalised"][:, k])),
                             None, None, currency))
