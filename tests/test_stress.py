@@ -287,7 +287,7 @@ def test_the_command_writes_workbook_json_and_figure(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "Stress test over 30 futures (seed 2)" in out and f"Stress test written to {tmp_path / 'stress.xlsx'}" in out
-    sheets = pd.read_excel(tmp_path / "stress.xlsx", sheet_name=None)
+    sheets = pd.read_excel(tmp_path / "stress.xlsx", sheet_name=None, engine="calamine")
     assert {"Summary", "Rules", "Futures", "Future materials", "Histogram"} <= set(sheets)
     assert len(sheets["Futures"]) == 60
     assert sheets["Histogram"].iloc[:, 3:].sum().to_numpy() == pytest.approx(np.ones(2))
