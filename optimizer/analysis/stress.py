@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from ..inputs.errors import InputError, Problem, describe
 from .sampling import Effects, event_filters, offer_masks, sample_effects, scenario_effects
 
 CONTRACT, SPOT, STOCKPILE = 0, 1, 2
+#: (seconds, worker process id) of each block of the last stress test in this process, for the benchmark
+LAST_BLOCKS: list = []
 POLICIES = ("re-planning", "perfect foresight")
 COST_PARTS = ("reservation", "contract", "spot", "stockpile_draw", "holding", "shortage")
 #: Penalty per unit of a broken rule, as a multiple of its shortage penalty plus its dearest price at the
@@ -278,9 +281,9 @@ class _Recourse:
                 rows += [r] * n_periods; cols += [ny + m * n_periods + t for t in range(n_periods)]
                 vals += [1.0] * n_periods
             rows.append(r); cols.append(ny + 2 * mt + k); vals.append(-1.0)
-        from scipy.sparse import csc_matrix
-
-        matrix = csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
+        rows, cols, vals = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(vals)
+        order = np.lexsort((rows, cols))  # column-wise, as HiGHS takes it (no scipy in the workers)
+        starts = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=self.n_cols))])
         # contract inflows enter right-hand sides: rhs = base - (coefficient x quantity) @ availability
         contracts = np.flatnonzero(p.kind == CONTRACT)
         self.balance_contract = np.zeros((mt, len(p.kind)))
@@ -306,11 +309,11 @@ class _Recourse:
         upper[mt + n_reserve:] = p.limits[0]
         lp.row_lower_, lp.row_upper_ = lower, upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = matrix.indptr
-        lp.a_matrix_.index_ = matrix.indices
-        lp.a_matrix_.value_ = matrix.data
+        lp.a_matrix_.start_ = starts.astype(np.int32)
+        lp.a_matrix_.index_ = rows[order].astype(np.int32)
+        lp.a_matrix_.value_ = vals[order].astype(float)
         lp.integrality_ = [highspy.HighsVarType.kContinuous] * self.n_cols  # an empty array is read as garbage
-        from ..solving.solver import new_highs
+        from ..solving.highs import new_highs
 
         self.highs = highs = new_highs()
         highs.setOptionValue("random_seed", 0)
@@ -441,6 +444,7 @@ def play_futures(problems: tuple, item: tuple) -> dict:
     future of the block."""
     from ..solving.executor import worker_cache
 
+    started = time.perf_counter()
     which, effects, first = item
     problem = problems[which]
     recourse = worker_cache(("stress", problem.token), lambda: _Recourse(problem))
@@ -460,6 +464,7 @@ def play_futures(problems: tuple, item: tuple) -> dict:
             measured = recourse.measure(x, ra, rg, limits)
             for name in ("parts", "unmet", "dependency", "over", "penalised"):
                 out[name][f, k] = measured[name]
+    out["seconds"] = np.array([time.perf_counter() - started, os.getpid()])
     return out
 
 
@@ -533,6 +538,7 @@ class StressResult:
     futures: plan, policy, future: probability, cost and its parts, any_shortfall, rules_broken.
     future_materials: plan, policy, future, material: demand, unmet, fill_rate, dependency_share.
     lower_bound: the statistical lower bound (see lower_bound), when asked for.
+    seconds: the whole call; play_seconds: playing the futures on the workers (without starting them).
     """
 
     summary: pd.DataFrame
@@ -549,6 +555,7 @@ class StressResult:
     dependency_country: str = "China"
     plans: list = field(default_factory=list)
     seconds: float = 0.0
+    play_seconds: float = 0.0
     workers: int = 0
 
     def statistic(self, plan: str, policy: str, statistic: str) -> float:
@@ -611,13 +618,17 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
             if progress is not None:
                 progress(min(total, sum(sizes[:done])), total)
 
+        playing = time.perf_counter()
         outputs = executor.map(play_futures, items, shared=tuple(p for p, _ in problems), progress=advance,
                                chunksize=1)
+        play_seconds = time.perf_counter() - playing
+        global LAST_BLOCKS
+        LAST_BLOCKS = [tuple(o["seconds"]) for o in outputs]
         n_workers = executor.workers
     tables = _tables(data, plans, records, outputs, len(blocks), probability, labels, own_scenarios)
     result = StressResult(*tables, n_futures=n, seed=None if own_scenarios else seed, own_scenarios=own_scenarios,
                           currency=data.settings.currency, cvar_level=data.settings.cvar_level, plans=names,
-                          dependency_country=data.settings.dependency_country,
+                          dependency_country=data.settings.dependency_country, play_seconds=play_seconds,
                           workers=n_workers)
     if lower_bound_replications:
         result.lower_bound = lower_bound(data, lower_bound_replications, lower_bound_scenarios, seed,
@@ -636,7 +647,7 @@ def _tables(data, plans, records, outputs, n_blocks, probability, labels, own):
     cap = _dependency_caps(data)
     for i, plan in enumerate(plans):
         chunk = outputs[i * n_blocks:(i + 1) * n_blocks]
-        joined = {k: np.concatenate([c[k] for c in chunk]) for k in chunk[0]}
+        joined = {k: np.concatenate([c[k] for c in chunk]) for k in chunk[0] if k != "seconds"}
         solves = joined["solves"]
         for k, policy in enumerate(POLICIES):
             parts = joined["parts"][:, k, :]
