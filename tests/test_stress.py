@@ -301,12 +301,27 @@ def test_the_command_writes_workbook_json_and_figure(tmp_path, capsys):
 
 
 def test_lower_bound_is_the_mean_of_independent_sampled_optima():
-    data = sampled_data()
+    data = so.from_frames(base(disruption_model=MODEL))  # no fill-rate floor: the sampled problems are as solved
     table = so.lower_bound(data, 3, 15, seed=2, workers=0)
     optima = [so.solve(so.sample_instance(data, 15, s)).objective for s in replication_seeds(2, 3)]
     bound = table.set_index("measure").loc["lower bound"]
     assert bound["value"] == pytest.approx(np.mean(optima))
     assert bound["ci_low"] < bound["value"] < bound["ci_high"]
+
+
+def test_the_lower_bound_leaves_out_fill_rate_floors_no_plan_could_meet():
+    """Demand 100 a period; China (the only supplier, at most 100 a period) delivers nothing for sure in t2: no
+    plan meets a 90% floor, yet every sampled problem has an optimum (shortages at their penalty)."""
+    frames = make(periods=[{"period": "t1"}, {"period": "t2"}],
+                  demand=[{"material": "Dy", "period": t, "quantity": 100} for t in ("t1", "t2")],
+                  suppliers=[supplier("China", "contract", "China")],
+                  offers=[{"supplier": "China", "material": "Dy", "price": 10, "capacity": 100}],
+                  service_levels=[{"min_fill_rate": 0.9}],
+                  disruption_model=[{"event": "ban", "country": "China", "probability": 1, "earliest_start": "t2",
+                                     "duration_min": 1, "availability_min": 0, "availability_max": 0}])
+    table = so.lower_bound(so.from_frames(frames), 2, 3, seed=1, workers=0)
+    # t1: 100 at 10; t2: 100 unmet at 1,000
+    assert table.set_index("measure").loc["lower bound", "value"] == pytest.approx(1000 + 100_000)
 
 
 def test_with_nothing_uncertain_the_lower_bound_is_the_plans_cost_and_the_gap_zero():
