@@ -1,6 +1,6 @@
 """Benchmark of the stress test and of solving sampled scenarios, on the bundled instance.
 
-    python bench/stress.py                    # about 3 minutes on 2 cores; rewrites the stress section of results.md
+    python bench/stress.py                    # about 5 minutes on 2 cores; rewrites the stress section of results.md
 
 Measures, in one run (other work on the machine slows every row alike, so the ratios are the figures):
 - 10,000 futures, both policies, on a local cluster of 2 workers: wall time (with starting the cluster)
@@ -41,17 +41,24 @@ print(h.getInfo().objective_function_value, time.perf_counter() - started)
 """
 
 
-def stress_rows(futures: int, seed: int) -> dict:
+def stress_rows(futures: int, seed: int, repeats: int) -> dict:
+    """Runs alternate between 2 workers and 1; the fastest of each counts (other work on the machine only
+    ever slows a run down)."""
     import optimizer as so
 
     data = so.read_instance(so.bundled_instance())
     plan = so.plan_of(so.solve(data), "five scenarios")
-    two = so.stress(data, [plan], futures, seed, workers=2)
-    one = so.stress(data, [plan], futures, seed, workers=1)
-    same = two.futures.equals(one.futures) and two.summary.equals(one.summary)
+    twos, ones = [], []
+    for _ in range(repeats):
+        twos.append(so.stress(data, [plan], futures, seed, workers=2))
+        ones.append(so.stress(data, [plan], futures, seed, workers=1))
+    two = min(twos, key=lambda r: r.play_seconds)
+    one = min(ones, key=lambda r: r.play_seconds)
+    same = all(r.futures.equals(twos[0].futures) and r.summary.equals(twos[0].summary) for r in twos + ones)
     solves = float(two.summary.query("statistic == 'mean_solves_per_future'")["value"].iloc[0])
-    return {"futures": futures, "two_wall": two.seconds, "two_play": two.play_seconds, "one_wall": one.seconds,
-            "one_play": one.play_seconds, "same": same, "solves_per_future": solves}
+    return {"futures": futures, "two_wall": min(r.seconds for r in twos), "two_play": two.play_seconds,
+            "one_wall": min(r.seconds for r in ones), "one_play": one.play_seconds, "same": same,
+            "solves_per_future": solves, "runs": repeats}
 
 
 def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
@@ -59,7 +66,27 @@ def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
     from optimizer.model import build
     from optimizer.solving.solver import hand_over
 
-    data = so.sample_instance(so.read_instance(so.bundled_instance()), scenarios, seed)
+    from optimizer.solving.results import collect_results
+    from optimizer.solving.solver import solve_once
+
+    stages = {}
+    started = time.perf_counter()
+    data = so.read_instance(so.bundled_instance())
+    stages["read"] = time.perf_counter() - started
+    started = time.perf_counter()
+    data = so.sample_instance(data, scenarios, seed)
+    stages["sample and validate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    built = build(data)
+    stages["build"] = time.perf_counter() - started
+    run = solve_once(built.model)
+    stages["hand-over"], stages["HiGHS"] = run.handover_seconds, run.solve_seconds
+    started = time.perf_counter()
+    result = collect_results(built, run)
+    stages["results"] = time.perf_counter() - started
+    started = time.perf_counter()
+    so.write_plan(result, work / "stages.xlsx")
+    stages["plan workbook"] = time.perf_counter() - started
     built = build(data)
     highs, _ = hand_over(built.model)
     mps = work / "sampled.mps"
@@ -80,7 +107,8 @@ def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
     plan = so.solve(data)
     return {"scenarios": scenarios, "distinct": len(data.scenarios), "rows": size[0], "columns": size[1],
             "nonzeros": size[2], "ours": sorted(ours)[len(ours) // 2], "bare": sorted(bare)[len(bare) // 2],
-            "same_optimum": abs(plan.objective - objectives[0]) <= 1e-6 * max(1.0, abs(plan.objective))}
+            "same_optimum": abs(plan.objective - objectives[0]) <= 1e-6 * max(1.0, abs(plan.objective)),
+            "stages": stages}
 
 
 def section(stress: dict, sample: dict, when: str, commit: str) -> str:
@@ -117,6 +145,12 @@ def section(stress: dict, sample: dict, when: str, commit: str) -> str:
         f"{verdict(ratio <= 1.5)} |",
         f"| same optimum as bare highspy | {'yes' if sample['same_optimum'] else '**no**'} | yes | |",
         "",
+        f"Times are the fastest of {stress['runs']} runs of each, alternating. Where `solve --sample` spends its "
+        "time (seconds, in one process): " + ", ".join(f"{k} {v:.2f}" for k, v in sample["stages"].items())
+        + "; the rest is starting Python and importing Pyomo. The target is missed: sampling is a small part; "
+        "the general pipeline (building the Pyomo model, the standard-form hand-over, which imports scipy, and "
+        "a plan workbook with every sampled scenario's flows) costs several times HiGHS's own solve at this size.",
+        "",
         "Both sides of each ratio are whole processes (Python start-up included; the bare side imports only "
         "highspy, reads the MPS of the LP the pipeline hands to HiGHS and solves it with the same options). "
         "Playing a future costs a few warm re-solves of a small LP (re-planning solves only in periods whose "
@@ -144,11 +178,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scenarios", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--stress-repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         sample = sample_rows(args.scenarios, 1, Path(folder), args.repeats)
-    stress = stress_rows(args.futures, args.seed)
+    stress = stress_rows(args.futures, args.seed, args.stress_repeats)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=ROOT).stdout.strip() or "unknown"
     when = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
