@@ -42,16 +42,16 @@ def test_solve_prints_the_headline_and_writes_the_plan(capsys, vault, tmp_path):
     # Calm costs 600 + 600 + 200 in fees, ban 1500 + 200: CVaR 95% and the worst case are ban's 1,700.
     assert out.splitlines() == [
         f"Optimal plan for {vault}",
-        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━┓",
-        "┃ figure                                ┃  value ┃ unit            ┃",
-        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━┩",
-        "│ Objective (expected cost + risk term) │  1,460 │ USD             │",
-        "│ Expected cost                         │  1,460 │ USD             │",
-        "│ CVaR 95% (mean of the worst 5%)       │  1,700 │ USD             │",
-        "│ Worst-scenario cost                   │  1,700 │ USD             │",
-        "│ Expected China share                  │  48.0% │ share of demand │",
-        "│ Lowest fill rate                      │ 100.0% │ share of demand │",
-        "└───────────────────────────────────────┴────────┴─────────────────┘",
+        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━┳━━━━━━━━━━━━━━━━━┓",
+        "┃ figure                                        ┃  value ┃ unit            ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━╇━━━━━━━━━━━━━━━━━┩",
+        "│ Objective (the expected cost: no risk weight) │  1,460 │ USD             │",
+        "│ Expected cost (probability-weighted)          │  1,460 │ USD             │",
+        "│ CVaR 95%: mean cost of the worst 5%           │  1,700 │ USD             │",
+        "│ Worst-scenario cost                           │  1,700 │ USD             │",
+        "│ Expected China share (value-weighted)         │  48.0% │ share of value  │",
+        "│ Lowest fill rate                              │ 100.0% │ share of demand │",
+        "└───────────────────────────────────────────────┴────────┴─────────────────┘",
         f"Plan written to {plan}",
     ]
     book = pd.read_excel(plan, sheet_name=None, engine="openpyxl")

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .figures import add_plan_charts
 from .files import atomic_write, neutralise
 from ..inputs.reader import Tables
 from ..inputs.schema import SHEET_ORDER, SHEETS
@@ -55,6 +56,7 @@ class Workbook:
             "number": book.add_format({"num_format": "#,##0.00"}),
             "share": book.add_format({"num_format": "0.0%"}),
             "integer": book.add_format({"num_format": "#,##0"}),
+            "money": book.add_format({"num_format": "#,##0"}),
             "title": book.add_format({"bold": True, "font_size": 14}),
             "bold": book.add_format({"bold": True}),
             "header": book.add_format({"bold": True, "bottom": 1}),
@@ -179,6 +181,7 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                                      "them all)")
                 else:
                     book.table(sheet, table)
+            add_plan_charts(book, result)
         elif not result.explanation.empty:
             book.table("Why no plan", result.explanation)
         if information is not None:
@@ -210,11 +213,10 @@ def expected_over_scenarios(table: pd.DataFrame, scenario_costs: pd.DataFrame) -
 def plan_by_supplier(result) -> pd.DataFrame:
     """The first-stage plan summed over periods: what to sign and reserve, with whom."""
     plan = result.plan
-    cost = [c for c in plan.columns if c.startswith("expected_cost_")][0]
     grouped = (plan.groupby(["decision", "supplier", "material", "unit"], sort=False)
-               [["quantity", "expected_delivered", cost]].sum(min_count=1).reset_index())
+               [["quantity", "expected_delivered", "expected_cost"]].sum(min_count=1).reset_index())
     return grouped[grouped["quantity"] > 0][["decision", "supplier", "material", "quantity", "unit",
-                                             "expected_delivered", cost]]
+                                             "expected_delivered", "expected_cost"]]
 
 
 def write_tables(tables: Tables, path: str | Path) -> Path:
@@ -257,7 +259,7 @@ def write_frontier(frontier, path: str | Path) -> Path:
         columns = list(table.columns)
         x_col = columns.index("max_share")
         y_col = columns.index("objective")
-        e_col = columns.index(f"expected_cost_{currency}")
+        e_col = columns.index("expected_cost")
         feasible = [i for i, s in enumerate(table["status"]) if s == "optimal"]
         note = (f"No plan below {frontier.tightest:.1%}" if frontier.tightest else "")
         chart = _scatter(book, f"Cost of de-risking: {frontier.cap}. {note}".strip(),
@@ -297,8 +299,8 @@ def write_comparison(comparison, path: str | Path) -> Path:
         book = Workbook(temporary)
         book.table("Comparison", summary)
         book.table("Moves", comparison.moves)
-        share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
-        cost = f"expected_cost_{currency}"
+        share = "dependency_share"
+        cost = "expected_cost"
         if share is not None and cost in summary.columns:
             columns = list(summary.columns)
             chart = _scatter(book, "What-if cases: expected cost against dependency",
