@@ -71,10 +71,10 @@ def supply_table(result) -> pd.DataFrame:
     Columns material, period, supplier, quantity, unit; periods in time order, suppliers by their total."""
     probability = dict(zip(result.scenario_costs["scenario"], result.scenario_costs["probability"]))
     flows = result.flows
-    weighted = flows.assign(quantity=flows["quantity"] * flows["scenario"].map(probability))
+    weighted = flows.assign(quantity=flows["quantity"].astype(float) * flows["scenario"].map(probability).astype(float))
     supplied = weighted.groupby(["material", "period", "supplier"], sort=False)["quantity"].sum().reset_index()
     balance = result.balance
-    unmet = (balance.assign(quantity=balance["unmet_demand"] * balance["scenario"].map(probability))
+    unmet = (balance.assign(quantity=balance["unmet_demand"].astype(float) * balance["scenario"].map(probability))
              .groupby(["material", "period"], sort=False)["quantity"].sum().reset_index())
     unmet = unmet[unmet["quantity"] > 1e-9].assign(supplier=UNMET)
     table = pd.concat([supplied, unmet], ignore_index=True)
@@ -281,6 +281,8 @@ def add_plan_charts(book, result, sheet_name: str = "Charts") -> None:
         row = max(last + 2, row + 16)
     costs = cost_table(result)
     parts = [c for c in costs.columns if c in PART_LABELS]
+    if not parts:  # nothing costs anything: a chart needs at least one series
+        return
     sheet.write_string(row, 0, f"Cost of the plan in each scenario, by part ({currency})", bold)
     headers = ["Scenario", "Probability"] + [PART_LABELS[p].capitalize() for p in parts] + ["Total"]
     for j, header in enumerate(headers):
