@@ -24,6 +24,10 @@ _PUBLIC = {
     "Comparison": ".analysis.compare", "compare": ".analysis.compare",
     "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier",
     "value_of_information": ".analysis.information",
+    "sample_instance": ".analysis.sampling", "sampled_tables": ".analysis.sampling",
+    "stress": ".analysis.stress", "StressResult": ".analysis.stress", "Plan": ".analysis.stress",
+    "plan_of": ".analysis.stress", "read_plan": ".analysis.stress", "lower_bound": ".analysis.stress",
+    "write_stress": ".reports.stress", "stress_figure": ".reports.stress",
     "write_plan": ".reports.export", "write_comparison": ".reports.export", "write_frontier": ".reports.export",
     "write_tables": ".reports.export", "write_csv_tables": ".reports.export", "write_instance": ".reports.export",
     "check_outputs": ".reports.files", "Output": ".reports.files", "OutputPathError": ".reports.files",
@@ -56,6 +60,9 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .analysis.compare import Comparison, compare
     from .analysis.frontier import Frontier, frontier
     from .analysis.information import value_of_information
+    from .analysis.sampling import sample_instance, sampled_tables
+    from .analysis.stress import Plan, StressResult, lower_bound, plan_of, read_plan, stress
+    from .reports.stress import stress_figure, write_stress
     from .inputs import from_frames, read_instance
     from .inputs.data import Settings, SourcingData
     from .inputs.edits import Overrides, apply_case, case_edits

@@ -69,7 +69,7 @@ def test_set_and_drop():
 
 @pytest.mark.parametrize("row, message", [
     ({"sheet": "offer"}, "sheet 'cases', row 2, column 'sheet': unknown sheet 'offer'; use one of periods, materials, "
-     "demand, suppliers, offers, scenarios, disruptions, origin_caps, service_levels, supplier_caps, settings."),
+     "demand, suppliers, offers, scenarios, disruptions, disruption_model, origin_caps, service_levels, supplier_caps, settings."),
     ({"column": "capacty"}, "sheet 'cases', row 2, column 'column': sheet 'offers' has no column 'capacty'; use one "
      "of capacity, material, min_quantity, period, price, reservation_fee, reserve_limit, supplier."),
     ({"where": "supplier=Lynsa"}, "sheet 'cases', row 2, column 'where': no row of sheet 'offers' matches "

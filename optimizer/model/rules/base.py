@@ -49,6 +49,24 @@ class Relaxation(NamedTuple):
     weight: float
 
 
+class PathLimit(NamedTuple):
+    """One limit a rule puts on a single scenario's path, in plain quantities, for code that plays a fixed
+    plan through a future without the Pyomo model (analysis.stress).
+
+    The sum over `period` (None: every period) of the inflow of `suppliers`' offers of `material` (when
+    suppliers is None: of the material's unmet demand) is at most `limit`, in the material's unit.
+    rule: the rule's name; name: the instance's readable name; input_row: its input row id, if any.
+    """
+
+    rule: str
+    name: str
+    input_row: str | None
+    material: str
+    period: str | None
+    suppliers: frozenset | None
+    limit: float
+
+
 #: The cap a sweep or a `--cap` override names: `country` or `country:stage` (inputs.edits.parse_cap_key).
 SweepKey = CapKey
 
@@ -103,6 +121,12 @@ class Rule:
     def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
                elastic: bool = False) -> None:
         """Add the rule's constraints; elastic: also its relaxation variables, appended to model.relaxations."""
+
+    def path_limits(self, data: SourcingData, scenario: str | None) -> list[PathLimit]:
+        """The rule's limits along one scenario's path (scenario None: a future the input does not name).
+
+        The same rows, in the same order, for every scenario; only the limits may differ."""
+        return []
 
     # --- explanation
     def advise(self, data: SourcingData, instance: Any, amount: float) -> dict:
