@@ -153,9 +153,12 @@ def test_the_plan_charts_point_at_the_numbers_they_show(tmp_path):
         name = cells(book, s["tx"])[0]
         values = cells(book, s["val"])
         categories = cells(book, s["cat"]) if "cat" in s else []
-        if name in set(flows["supplier"]):
+        if name in set(flows["supplier"]) and set(categories) <= {"t1", "t2"}:  # supply over time
             assert values == pytest.approx([expected.get((name, t), 0.0) for t in categories])
             checked.add(name)
+        elif name in set(flows["supplier"]):  # the Summary's glance: share of the material's demand (150)
+            assert categories == ["Dy"]
+            assert values == pytest.approx([expected.xs(name, level="supplier").sum() / 150])
     assert checked == {s for s, q in flows.groupby("supplier")["quantity"].sum().items() if q > 1e-9}
     costs = result.scenario_costs.set_index("scenario")
     parts = {"Contracts": "contract", "Spot purchases": "spot", "Stockpile fees": "reservation",
@@ -165,3 +168,80 @@ def test_the_plan_charts_point_at_the_numbers_they_show(tmp_path):
     for s in cost_series:
         part = parts[cells(book, s["tx"])[0]]
         assert cells(book, s["val"]) == pytest.approx([costs.loc[w, part] for w in cells(book, s["cat"])])
+
+
+@pytest.fixture(scope="module")
+def bundled_plan(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plan") / "plan.xlsx"
+    result = so.solve(so.bundled_instance())
+    so.write_plan(result, path)
+    return result, path
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_its_header_repeated(bundled_plan):
+    import openpyxl
+
+    _, path = bundled_plan
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        # OOXML leaves out a fit of 1 page (its default): None reads as 1
+        assert setup.fitToWidth in (1, None), sheet.title
+        assert setup.fitToHeight in ((1, None) if sheet.title == "Summary" else (0,)), sheet.title
+        assert sheet.title.replace("&", "&&") in sheet.oddHeader.left.text, sheet.title
+        if sheet.title not in ("Summary", "Charts"):
+            assert sheet.print_title_rows == "$1:$1", sheet.title  # the header row on every page
+    summary = book["Summary"]
+    assert summary.print_area is not None
+
+
+def test_plan_and_shadow_prices_put_what_is_worth_most_first(bundled_plan):
+    result, path = bundled_plan
+    plan = pd.read_excel(path, sheet_name="Plan", engine="openpyxl")
+    cost = next(c for c in plan.columns if c.startswith("Expected cost"))
+    signed = plan[plan[next(c for c in plan.columns if c.startswith("Quantity"))] > 0]
+    assert signed[cost].tolist() == sorted(signed[cost], reverse=True)
+    assert len(plan) == len(result.plan)
+    zero = (result.plan["quantity"] == 0).sum()
+    assert plan.index[plan[cost] == 0].min() == len(plan) - zero  # the rows with nothing signed come last
+    prices = pd.read_excel(path, sheet_name="Shadow prices", engine="openpyxl")
+    values = prices["Value"].abs()
+    binding = values[values > 0]
+    assert binding.tolist() == sorted(binding, reverse=True) and (values.iloc[len(binding):] == 0).all()
+
+
+def test_money_has_the_currency_and_no_cents_and_shares_are_percent(bundled_plan):
+    import openpyxl
+
+    _, path = bundled_plan
+    book = openpyxl.load_workbook(path)
+    plan = book["Plan"]
+    headers = {c.value: c.column_letter for c in plan[1]}
+    cost = next(h for h in headers if h.startswith("Expected cost"))
+    assert cost == "Expected cost (USD)"
+    assert plan.column_dimensions[headers[cost]].number_format == '#,##0 "USD";-#,##0 "USD"'
+    fills = book["Fill rates"]
+    headers = {c.value: c.column_letter for c in fills[1]}
+    assert fills.column_dimensions[headers["Fill rate (%)"]].number_format == "0.0%"
+
+
+def test_the_summary_prints_on_one_page(bundled_plan, tmp_path):
+    """Converted by LibreOffice: each page's header names its sheet, and one page is the Summary's."""
+    import shutil
+    import subprocess
+
+    _, path = bundled_plan
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice and poppler are not installed")
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=300)
+    pdf = tmp_path / "plan.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    pages = text.split("\f")
+    first_words = [page.strip().split()[0] if page.strip() else "" for page in pages]
+    assert first_words.count("Summary") == 1
+    assert "Rare-earth sourcing plan" in pages[0] and "Expected cost" in pages[0]
+    assert first_words[1] == "Plan"

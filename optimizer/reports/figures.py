@@ -240,18 +240,60 @@ def plan_figure(result, path: str | Path, chart: str = "supply") -> Path:
 
 # --------------------------------------------------------------------------- native workbook charts
 
-def add_plan_charts(book, result, sheet_name: str = "Charts") -> None:
+def glance_table(result) -> pd.DataFrame:
+    """The whole plan at a glance: each material's demand split by supplier (and unmet demand), as shares of
+    its demand over the horizon, expected over the scenarios (materials x suppliers)."""
+    table = supply_table(result)
+    demand = result.data.total_demand()
+    pivot = table.pivot_table(index="material", columns="supplier", values="quantity", aggfunc="sum", sort=False)
+    suppliers = list(dict.fromkeys(table["supplier"]))
+    materials = [m for m in result.data.materials.index if m in pivot.index]
+    pivot = pivot.reindex(index=materials, columns=suppliers).fillna(0.0)
+    return pivot.div(demand.reindex(materials).replace(0, np.nan), axis=0).fillna(0.0)
+
+
+def _glance_chart(book, result, sheet, sheet_name: str, row: int):
+    """Write the glance block at row and return a stacked bar chart over it (for the Summary), or None."""
+    shares = glance_table(result)
+    if shares.empty or not len(shares.columns):
+        return None, row
+    colours = _colours(list(shares.columns))
+    sheet.write_string(row, 0, "The plan at a glance: expected supply by supplier, share of each material's demand",
+                       book.formats["bold"])
+    sheet.write_string(row + 1, 0, "Material", book.formats["header"])
+    for j, supplier in enumerate(shares.columns, start=1):
+        sheet.write_string(row + 1, j, str(supplier), book.formats["header"])
+    for i, material in enumerate(shares.index, start=row + 2):
+        sheet.write_string(i, 0, str(material))
+        for j, supplier in enumerate(shares.columns, start=1):
+            sheet.write_number(i, j, float(shares.loc[material, supplier]), book.formats["share"])
+    first, last = row + 2, row + 1 + len(shares)
+    chart = book.book.add_chart({"type": "bar", "subtype": "stacked"})
+    for j, supplier in enumerate(shares.columns, start=1):
+        chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
+                          "values": [sheet_name, first, j, last, j], "fill": {"color": _hex(colours[supplier])},
+                          "gap": 50})
+    chart.set_title({"name": "The plan: expected supply by supplier (share of demand)", "name_font": {"size": 10}})
+    chart.set_x_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
+    chart.set_y_axis({"reverse": True})
+    chart.set_legend({"position": "bottom", "font": {"size": 8}})
+    chart.set_size({"width": 620, "height": 430})
+    return chart, max(last + 2, row + 8)
+
+
+def add_plan_charts(book, result, sheet_name: str = "Charts"):
     """The plan's figures as native charts on their own sheet, over a copy of the numbers they show:
     supply by supplier per material over time, cost by scenario by part, dependency share against the cap.
 
     book: reports.export.Workbook. The data blocks sit at the left of the sheet, each chart beside its block.
+    Returns the plan-at-a-glance chart (materials by supplier) for the Summary to show, or None.
     """
     sheet = book.sheet(sheet_name)
     bold, number, share_format = book.formats["bold"], book.formats["integer"], book.formats["share"]
     data = result.data
     currency = data.settings.currency
     sheet.write_string(0, 0, "Charts of the plan (the numbers each chart shows are beside it)", book.formats["title"])
-    row = 2
+    glance, row = _glance_chart(book, result, sheet, sheet_name, 2)
     table = supply_table(result)
     colours = _colours(dict.fromkeys(table["supplier"]))
     charts_column = 0
@@ -282,7 +324,7 @@ def add_plan_charts(book, result, sheet_name: str = "Charts") -> None:
     costs = cost_table(result)
     parts = [c for c in costs.columns if c in PART_LABELS]
     if not parts:  # nothing costs anything: a chart needs at least one series
-        return
+        return glance
     sheet.write_string(row, 0, f"Cost of the plan in each scenario, by part ({currency})", bold)
     headers = ["Scenario", "Probability"] + [PART_LABELS[p].capitalize() for p in parts] + ["Total"]
     for j, header in enumerate(headers):
@@ -334,6 +376,7 @@ def add_plan_charts(book, result, sheet_name: str = "Charts") -> None:
     sheet.insert_chart(row, charts_column, chart)
     sheet.set_column(0, 0, 22)
     sheet.set_column(1, charts_column - 1, 14)
+    return glance
 
 
 # --------------------------------------------------------------------------- frontier and comparison
