@@ -181,7 +181,7 @@ def test_on_its_own_scenarios_perfect_foresight_is_never_dearer_than_the_optimis
     result = so.solve(data)
     stressed = so.stress(data, [so.plan_of(result)], own_scenarios=True, workers=0)
     foresight = stressed.futures[stressed.futures["policy"] == "perfect foresight"].set_index("future")["cost_USD"]
-    optimiser = result.scenario_costs.set_index("scenario")["cost_USD"]
+    optimiser = result.scenario_costs.set_index("scenario")["cost"]
     assert (foresight <= optimiser.reindex(foresight.index) + 1e-6).all()
     expected = float(np.dot(data.scenarios["probability"], foresight.reindex(data.scenarios.index)))
     assert expected <= result.headline["expected_cost"] + 1e-6

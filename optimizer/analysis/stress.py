@@ -22,6 +22,7 @@ import hashlib
 import math
 import os
 import pickle
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -81,6 +82,8 @@ def read_plan(path: str | Path, data: SourcingData, name: str | None = None) -> 
     except Exception as exc:  # a file that is not a workbook at all
         raise InputError([Problem(None, None, None, f"cannot read plan '{path}' as a workbook: {exc}.")]) from None
     table.index = pd.RangeIndex(2, 2 + len(table), name="row")
+    # the workbook heads its columns with words and units ("Quantity (kg)"): back to the table's names
+    table.columns = [re.sub(r"\s*\(.*\)$", "", str(c)).strip().lower().replace(" ", "_") for c in table.columns]
     return _plan_from_table(table, name or path.stem, f"{path.name}: Plan", data)
 
 

@@ -20,6 +20,9 @@ from rich.table import Table
 import optimizer as so
 from optimizer import InputError, Problem
 
+#: Summary rows the terminal leaves out: the status is said in the title, the others are in the labels.
+NOT_PRINTED = ("status", "cvar_level", "dependency_country")
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -172,7 +175,7 @@ def solve(
             payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
         out.print_json(json.dumps(json_safe(payload), allow_nan=False))
     elif result.optimal:
-        out.print(headline_table(result.summary[result.summary["metric"] != "status"],
+        out.print(headline_table(result.summary[~result.summary["metric"].isin(NOT_PRINTED)],
                                  f"Optimal plan for {_name(instance)}"))
         if information is not None:
             out.print(information_table(information))
@@ -422,13 +425,9 @@ def comparison_table(comparison) -> Table:
     summary = comparison.summary
     currency = comparison.currency
     table = Table(title=f"What-if cases (money in {currency})", title_justify="left")
-    share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
-    columns = [(f"expected_cost_{currency}", "expected cost", currency),
-               (next((c for c in summary.columns if c.startswith("cvar_")), ""), "CVaR", currency),
-               (f"worst_scenario_{currency}", "worst", currency)]
-    if share:
-        columns.append((share, share.removeprefix("expected_").removesuffix("_share").replace("_", " ").title(),
-                        "share"))
+    country = next((r.data.settings.dependency_country for r in comparison.results.values()), "China")
+    columns = [("expected_cost", "expected cost", currency), ("cvar", "CVaR", currency),
+               ("worst_scenario_cost", "worst", currency), ("dependency_share", f"{country} share", "share")]
     columns.append(("lowest_fill_rate", "min fill", "share"))
     table.add_column("case")
     for _, label, _ in columns:
@@ -484,8 +483,8 @@ def frontier_table(curve) -> Table:
         if row["status"] != "optimal":
             continue
         table.add_row(f"{row['max_share']:.1%}", row["point"], compact(row["objective"], currency),
-                      compact(row[f"expected_cost_{currency}"], currency),
-                      compact(row[f"worst_scenario_{currency}"], currency),
+                      compact(row["expected_cost"], currency),
+                      compact(row["worst_scenario_cost"], currency),
                       format_value(row["lowest_fill_rate"], "share"),
                       compact(row["shadow_price_per_point"], currency))
     infeasible = [r for r in rows if r["status"] != "optimal"]

@@ -79,10 +79,11 @@ def write_stress(result, path: str | Path) -> Path:
 
 def stress_figure(result, path: str | Path) -> Path:
     """Histogram of cost per plan and policy (re-planning solid, perfect foresight dashed), CVaR marked."""
-    from .figures import _money, _save, plt
+    from .figures import Figure, _money, _save
 
     bins = histogram(result)
-    figure, axis = plt.subplots(figsize=(9, 5), dpi=120)
+    figure = Figure(figsize=(9, 5), dpi=120)  # no pyplot state: safe from any thread
+    axis = figure.subplots()
     width = float(bins["bin_high"].iloc[0] - bins["bin_low"].iloc[0])
     for column in bins.columns[3:]:
         dashed = column.endswith("perfect foresight")
@@ -103,7 +104,4 @@ def stress_figure(result, path: str | Path) -> Path:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    try:
-        return _save(figure, path)
-    finally:
-        plt.close(figure)
+    return _save(figure, path)

@@ -93,6 +93,13 @@ def advice_row(rule: str, name: str, current: float, relax_to: float, unit: str,
             "current": current, "relax_to": relax_to, "unit": unit, "advice": advice}
 
 
+def objective_words(data: SourcingData) -> str:
+    """What a shadow price moves: the expected cost, or with a CVaR weight the whole objective (a dual is
+    d objective / d right-hand side, and the objective then holds the risk term too)."""
+    weight = data.settings.cvar_weight
+    return f"objective (expected cost + {weight:g} x CVaR)" if weight > 0 else "expected cost"
+
+
 def share_text(value: float) -> str:
     return f"{value:.1%}"
 

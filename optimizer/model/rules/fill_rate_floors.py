@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import linear_sum
 from ..tree import ScenarioTree
-from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, share_text
+from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, share_text
 
 
 class FillRateFloors(Rule):
@@ -79,7 +79,7 @@ class FillRateFloors(Rule):
                  "scenario": w, "period": None,
                  "value": -float(duals.get(model.fill_rate_floor[mat, w], 0.0)) * total[mat] / 100,
                  "unit": f"{currency} per percentage point",
-                 "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point",
+                 "meaning": f"{objective_words(data)} added by raising the {mat} floor in '{w}' by one percentage point",
                  "input_row": None}
                 for (mat, w) in model.fill_rate_floor]
 

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
-from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, row_id, share_text
+from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, row_id, share_text
 from .origin_caps import covered_materials
 
 SHEET = "supplier_caps"
@@ -86,7 +86,7 @@ class SupplierCaps(Rule):
         return [{"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier, "material": mat,
                  "scenario": None, "period": None, "value": saving.get((cap.position, mat), 0.0),
                  "unit": f"{currency} per percentage point",
-                 "meaning": f"expected cost saved if {cap.supplier} could supply one more percentage point of "
+                 "meaning": f"{objective_words(data)} saved if {cap.supplier} could supply one more percentage point of "
                             f"{mat} demand", "input_row": cap.id}
                 for cap, mat in self.coverage(data)]
 
