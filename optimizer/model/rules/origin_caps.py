@@ -16,6 +16,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
+from ...inputs.names import suggestion
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
 from .base import BuildContext, Relaxation, Rule, SweepKey, advice_row, row_id, share_text
@@ -239,7 +240,8 @@ class ShareCap(Rule):
         problems = []
         if key.country not in data.countries():
             problems.append(f"no supplier has country '{key.country}', so there is no "
-                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep.")
+                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep"
+                            f"{suggestion(key.country, data.countries())}.")
         return problems + stage_problems(data, key)
 
     def swept(self, data: SourcingData, key: SweepKey) -> list[OriginCap]:
