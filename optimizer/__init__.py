@@ -38,7 +38,7 @@ _PUBLIC = {
     "bundled_instance": ".inputs.catalog", "read_tables": ".inputs.reader",
     "generate": ".inputs.generate", "SCALES": ".inputs.generate",
     "OPTIMAL": ".solving.solver", "INFEASIBLE": ".solving.solver", "TIME_LIMIT": ".solving.solver",
-    "UNBOUNDED": ".solving.solver",
+    "UNBOUNDED": ".solving.solver", "SolveStopped": ".solving.solver",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -76,5 +76,5 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
                                   frontier_figure, plan_figure, share_chart, share_table, supply_chart, supply_table)
     from .reports.files import Output, OutputPathError, check_outputs
     from .solving.pipeline import solve
-    from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED
+    from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveStopped
     from .solving.results import Result

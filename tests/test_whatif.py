@@ -90,8 +90,8 @@ def test_bad_edits_name_the_case_row(row, message):
 def test_an_edit_that_breaks_the_data_says_which_case():
     assert case_error([{"case": "c", "sheet": "origin_caps", "where": "country=China", "column": "max_share",
                         "action": "set", "value": 2}]) == [
-        "sheet 'origin_caps', row 2, column 'max_share': after the edits of 'c': '2' is outside the allowed range; "
-        "enter a value between 0 and 1 (for example 0.6 for 60%)."]
+        "sheet 'cases', row 2, column 'value': case 'c' sets sheet 'origin_caps', row 2, column 'max_share': '2' is "
+        "outside the allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."]
 
 
 def test_overrides_use_the_same_edits():

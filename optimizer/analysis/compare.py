@@ -79,18 +79,24 @@ def case_row(name: str, result: Result) -> dict:
 
 def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
             progress: Progress | None = None) -> Comparison:
-    """Solve the base and each case (default: the cases sheet); an infeasible or broken case is a row, not an abort."""
+    """Solve the base and each case (default: the cases sheet). Every case is applied and validated before
+    any is solved: a bad case raises InputError naming its rows of the cases sheet (every bad case at once).
+    An infeasible case, or one that stopped at the time limit, is a row that says so."""
     cases = case_edits(data) if cases is None else cases
+    prepared: dict[str, SourcingData] = {BASE: data}
+    problems = []
+    for name, edits in cases.items():
+        try:
+            prepared[name] = data if not edits else apply_case(data, name, edits)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
     results: dict[str, Result] = {}
     rows = []
-    for name, edits in [(BASE, [])] + list(cases.items()):
+    for name, case_data in prepared.items():
         if progress:
             progress(name)
-        try:
-            case_data = data if not edits else apply_case(data, name, edits)
-        except InputError as error:
-            rows.append({"case": name, "status": "bad case", "why": str(error)})
-            continue
         result = solve(case_data)
         results[name] = result
         rows.append(case_row(name, result))

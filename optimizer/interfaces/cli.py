@@ -408,6 +408,12 @@ def compare(
     out.print(f"Comparison written to {path}")
     if png is not None:
         out.print(f"Figure written to {so.comparison_figure(comparison, png)}")
+    summary = comparison.summary
+    stopped = summary[~summary["status"].isin([so.OPTIMAL, so.INFEASIBLE])]
+    if len(stopped):
+        names = ", ".join(f"'{c}'" for c in stopped["case"])
+        out.print(f"No proven optimum for {names}: {stopped['why'].iloc[0]}")
+        raise typer.Exit(EXIT_NOT_OPTIMAL)
 
 
 def compact(value: object, unit: str) -> str:
@@ -434,7 +440,8 @@ def comparison_table(comparison) -> Table:
         table.add_column(label, justify="right")
     table.add_column("note")
     for row in summary.to_dict("records"):
-        note = "" if row["status"] == "optimal" else f"{row['status']} (see the workbook)"
+        note = {"optimal": "", "infeasible": "no plan (see the workbook)"}.get(
+            row["status"], f"{row['status']}: no plan")
         table.add_row(str(row["case"]), *[compact(row.get(key), unit) for key, _, unit in columns], note)
     return table
 
@@ -457,13 +464,24 @@ def frontier(
 
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
     data = _instance(instance)
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("Sweeping the cap", total=None)
-        curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
-            task, advance=1, description=f"Solving at {share:.1%}"))
+    try:
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Sweeping the cap", total=None)
+            curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
+                task, advance=1, description=f"Solving at {share:.1%}"))
+    except InputError as error:  # said in the words of the option typed
+        raise InputError([Problem(None, None, None, f"option --cap {cap}: {p}") if p.sheet is None else p
+                          for p in error.problems]) from None
     out.print(frontier_table(curve))
+    if curve.stopped:
+        shares = ", ".join(f"{s:.1%}" for s in curve.stopped)
+        out.print(f"HiGHS stopped at the time limit at {len(curve.stopped)} "
+                  f"point{'s' if len(curve.stopped) > 1 else ''} ({shares}): no plan is reported there; raise "
+                  "time_limit in settings for the whole curve.")
     if curve.tightest is None:
-        out.print(f"No cap on {curve.cap} is feasible.")
+        out.print(f"No cap on {curve.cap} is {'proven ' if curve.stopped else ''}feasible.")
+    elif curve.stopped:
+        out.print(f"Smallest {curve.cap} cap proven feasible: {curve.tightest:.2%} (the tightest may be lower).")
     else:
         out.print(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
     if curve.explanation:
@@ -471,6 +489,8 @@ def frontier(
     out.print(f"Curve written to {so.write_frontier(curve, output)}")
     if png is not None:
         out.print(f"Figure written to {so.frontier_figure(curve, png)}")
+    if curve.stopped:
+        raise typer.Exit(EXIT_NOT_OPTIMAL)
 
 
 def frontier_table(curve) -> Table:
@@ -487,7 +507,7 @@ def frontier_table(curve) -> Table:
                       compact(row["worst_scenario_cost"], currency),
                       format_value(row["lowest_fill_rate"], "share"),
                       compact(row["shadow_price_per_point"], currency))
-    infeasible = [r for r in rows if r["status"] != "optimal"]
+    infeasible = [r for r in rows if r["status"] == so.INFEASIBLE]
     if infeasible:
         shares = [r["max_share"] for r in infeasible]
         table.add_row(f"{min(shares):.1%}-{max(shares):.1%}", f"{len(infeasible)} points", "no plan", "", "", "", "")
@@ -544,6 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, so.OutputPathError) as exc:
         err.print(f"Error: {exc}")
         return EXIT_INPUT
+    except so.SolveStopped as exc:
+        err.print(f"Error: {exc}")
+        return EXIT_NOT_OPTIMAL
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         return int(code or 0)

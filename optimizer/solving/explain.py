@@ -16,7 +16,7 @@ from ..inputs.data import SourcingData
 from ..model import build
 from ..model.rules import RULES, rule_named
 from ..model.rules.base import ADVICE_COLUMNS
-from .solver import OPTIMAL, make_solver, run_solver
+from .solver import INFEASIBLE, OPTIMAL, SolveStopped, make_solver, run_solver
 
 TOLERANCE = 1e-7
 COLUMNS = ["fix", *ADVICE_COLUMNS]
@@ -31,6 +31,8 @@ def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
     """The relaxations the elastic model needs, one dict per relaxed rule instance (None: still infeasible)."""
     built = build(data, elastic=rules)
     run = run_solver(built.model, make_solver(data.settings.time_limit))
+    if run.status not in (OPTIMAL, INFEASIBLE):
+        raise SolveStopped(run.status, run.message)
     if run.status != OPTIMAL:
         return None
     rows = []
@@ -43,6 +45,14 @@ def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
 
 def explain_infeasibility(data: SourcingData) -> tuple[str, pd.DataFrame]:
     """A sentence for the user and the table of fixes (column `fix`: which alternative a row belongs to)."""
+    try:
+        return _explain(data)
+    except SolveStopped as stopped:
+        return (f"No plan meets every rule. Finding which rules to relax stopped without a proven answer: "
+                f"{stopped}"), pd.DataFrame(columns=COLUMNS)
+
+
+def _explain(data: SourcingData) -> tuple[str, pd.DataFrame]:
     rules = present_rules(data)
     if not rules:
         return ("No plan exists and the instance states no policy rule to relax; check capacities, "

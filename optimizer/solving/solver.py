@@ -11,6 +11,7 @@ status says the solve succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import itertools
@@ -39,6 +40,15 @@ _STATUS = {
 #: HiGHS options used for every solve: its defaults (dual simplex, presolve on), measured against interior
 #: point and other options in bench/results.md ("HiGHS options"), and a fixed seed so plans repeat.
 HIGHS_OPTIONS: dict[str, object] = {"random_seed": 0}
+
+
+class SolveStopped(RuntimeError):
+    """HiGHS stopped without a proven answer (time limit, a refused model) where an analysis needs one:
+    the command line's exit code 4. status is the solver status; the message says what to do."""
+
+    def __init__(self, status: str, message: str):
+        self.status = status
+        super().__init__(message)
 
 
 @dataclass
@@ -91,6 +101,35 @@ class Primal:
         return out
 
 
+_BANNER_SHOWN = False
+
+
+@contextlib.contextmanager
+def quiet():
+    """The process's stdout and stderr (the file descriptors HiGHS writes to from C++) sent to /dev/null
+    for the duration: HiGHS's own messages (its banner, errors about values it refuses) never reach the
+    user's terminal; what went wrong is said by the status and its message. Hold SOLVE_LOCK around it."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = []
+    try:
+        with open(os.devnull, "w") as null:
+            for fd in (1, 2):
+                try:
+                    saved.append((fd, os.dup(fd)))
+                    os.dup2(null.fileno(), fd)
+                except OSError:  # no such descriptor (a daemon): nothing to silence
+                    pass
+            yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
 @functools.cache
 def solver_version() -> str:
     return f"HiGHS {new_highs().version()}"
@@ -126,9 +165,11 @@ def make_sweep_solver(time_limit: float | None = None, options: dict | None = No
 def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
     """Solve; load primal values and duals only when HiGHS proved optimality."""
     started = time.perf_counter()
-    with SOLVE_LOCK:
+    with SOLVE_LOCK, quiet():
         result = solver.solve(model)
     seconds = time.perf_counter() - started
+    if refused_by_appsi(solver):
+        return SolverRun(NOT_SOLVED, REFUSED, None, seconds)
     status = _STATUS.get(result.termination_condition, NOT_SOLVED)
     if status != OPTIMAL:
         return SolverRun(status, _status_message(status, result.termination_condition), None, seconds)
@@ -137,6 +178,22 @@ def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
     # HiGHS's own objective: evaluating the Pyomo expression again costs more than the solve on sweeps.
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", float(result.best_feasible_objective),
                      seconds, duals=duals)
+
+
+#: Said when HiGHS did not take the whole model (validation keeps every coefficient within its limits, so
+#: this is a last line of defence, never a plan read from a partial model).
+REFUSED = ("HiGHS refused the model: a coefficient or bound is beyond what it handles (matrix values above "
+           "1e15, costs or bounds of 1e20 or more); no plan is reported. Check the magnitudes of the input.")
+
+
+def refused_by_appsi(solver: Highs) -> bool:
+    """APPSI adds rows and columns without checking HiGHS's answer: a refused batch leaves HiGHS with fewer
+    rows or columns than the Pyomo model, and whatever it then solves is not the model."""
+    highs = getattr(solver, "_solver_model", None)
+    if highs is None:
+        return False
+    return (highs.getNumRow() != len(solver._pyomo_con_to_solver_con_map)
+            or highs.getNumCol() != len(solver._pyomo_var_to_solver_var_map))
 
 
 def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
@@ -169,7 +226,10 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
         highs.setOptionValue(key, value)
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
-    highs.passModel(lp)
+    with SOLVE_LOCK, quiet():
+        accepted = highs.passModel(lp) != highspy.HighsStatus.kError
+    if not accepted:
+        highs = None
     # HiGHS holds its own copy now: drop ours and give the compiler's freed memory back to the system
     # before the solve allocates its own (at a million columns this keeps peak memory about 0.6 GiB lower).
     # rows, columns and rhs stay: they map HiGHS's answer back to the Pyomo model.
@@ -196,8 +256,10 @@ def run_highs(highs, form, column_of: dict, load: bool = True, handover: int = 0
     """
     import highspy
 
+    if highs is None:
+        return SolverRun(NOT_SOLVED, REFUSED, None, 0.0)
     started = time.perf_counter()
-    with SOLVE_LOCK:
+    with SOLVE_LOCK, quiet():
         highs.run()
     seconds = time.perf_counter() - started
     status = {
@@ -245,7 +307,7 @@ class HandedOver:
         self.appsi = model.nvariables() < STANDARD_FORM_FROM
         if self.appsi:
             self.solver = make_sweep_solver(time_limit, options)
-            with SOLVE_LOCK:  # APPSI captures the process's output streams here too
+            with SOLVE_LOCK, quiet():  # APPSI captures the process's output streams here too
                 self.solver.set_instance(model)
         else:
             self.highs, self.form = hand_over(model, time_limit, options)
@@ -269,7 +331,7 @@ class HandedOver:
 
     def refresh(self) -> None:
         """Bring the tracked rows' bounds in HiGHS up to date with the Params they contain."""
-        if self.appsi or not self._tracked:
+        if self.appsi or not self._tracked or self.highs is None:
             return
         index, lower, upper = [], [], []
         for j, sense, con, offset in self._tracked:

@@ -16,6 +16,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
+from ...inputs.names import suggestion
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
 from .base import BuildContext, PathLimit, Relaxation, Rule, SweepKey, advice_row, objective_words, row_id, share_text
@@ -255,7 +256,8 @@ class ShareCap(Rule):
         problems = []
         if key.country not in data.countries():
             problems.append(f"no supplier has country '{key.country}', so there is no "
-                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep.")
+                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep"
+                            f"{suggestion(key.country, data.countries())}.")
         return problems + stage_problems(data, key)
 
     def swept(self, data: SourcingData, key: SweepKey) -> list[OriginCap]:
