@@ -50,6 +50,8 @@ DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same draws on "
                                                     "every machine.")]
+PdfOpt = Annotated[Optional[Path], typer.Option(
+    "--pdf", help="Also write a one-page PDF: the summary and the main chart.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
 
@@ -135,6 +137,9 @@ def solve(
     case: Annotated[Optional[str], typer.Option("--case", help="Solve one case of the cases sheet.")] = None,
     csv_folder: Annotated[Optional[Path], typer.Option("--csv", help="Also write every result table as CSV into "
                                                        "this folder.")] = None,
+    pdf: PdfOpt = None,
+    why: Annotated[bool, typer.Option("--why/--no-why", help="Explain the plan: price ranges and entry prices of "
+                                      "the offers, both sides of binding capacities (re-solves).")] = True,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
@@ -149,7 +154,7 @@ def solve(
     Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
-                 so.Output(csv_folder, "csv folder", "--csv"))
+                 so.Output(csv_folder, "csv folder", "--csv"), so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     if case is not None:
@@ -165,9 +170,12 @@ def solve(
             err.print(f"Warning: {warning}")
     result = so.solve(data)
     information = so.value_of_information(data) if vss else None
-    path = so.write_plan(result, output, information)
+    explained = so.why_these_suppliers(data) if why and result.optimal else None
+    path = so.write_plan(result, output, information, explained)
     if csv_folder is not None:
         so.write_csv_tables(result, csv_folder)
+    if pdf is not None:
+        so.write_plan_pdf(result, pdf, explained)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
@@ -182,6 +190,8 @@ def solve(
         out.print(f"Plan written to {path}")
         if csv_folder is not None:
             out.print(f"Tables written to {csv_folder}")
+        if pdf is not None:
+            out.print(f"One-page PDF written to {pdf}")
     if result.status == so.OPTIMAL:
         return
     if not as_json:
@@ -374,6 +384,7 @@ def compare(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the comparison workbook.")]
     = Path("comparison.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the comparison as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
@@ -384,7 +395,8 @@ def compare(
     """
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
@@ -397,6 +409,8 @@ def compare(
     out.print(f"Comparison written to {path}")
     if png is not None:
         out.print(f"Figure written to {so.comparison_figure(comparison, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_comparison_pdf(comparison, pdf)}")
 
 
 def compact(value: object, unit: str) -> str:
@@ -437,6 +451,7 @@ def frontier(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]
     = Path("frontier.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the curve as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
 ) -> None:
     """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
 
@@ -444,7 +459,8 @@ def frontier(
     """
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Sweeping the cap", total=None)
@@ -460,6 +476,8 @@ def frontier(
     out.print(f"Curve written to {so.write_frontier(curve, output)}")
     if png is not None:
         out.print(f"Figure written to {so.frontier_figure(curve, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_frontier_pdf(curve, pdf)}")
 
 
 def frontier_table(curve) -> Table:

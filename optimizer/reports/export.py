@@ -113,7 +113,8 @@ class Workbook:
             "bold": book.add_format({"bold": True}),
             "section": book.add_format({"bold": True, "font_size": 11, "bottom": 1}),
             "header": book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top", "indent": 1}),
+            "words": book.add_format({"indent": 1}),
             "note": book.add_format({"italic": True, "font_color": "#555555"}),
         }
 
@@ -260,10 +261,11 @@ def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_plan(result, path: str | Path, information: pd.DataFrame | None = None) -> Path:
+def write_plan(result, path: str | Path, information: pd.DataFrame | None = None, why=None) -> Path:
     """Write a solve's plan workbook: Summary, the plan tables, charts, the inputs as used, run information.
 
-    information: the value_of_information table, written to its own sheet when given.
+    information: the value_of_information table, written to its own sheet when given; why: the
+    analysis.why.WhyAnalysis of the same data (a "Why" sheet, and its most telling lines on the Summary).
     """
     data = result.data
 
@@ -283,10 +285,13 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                                      "them all)")
                 else:
                     book.table(sheet, table)
+            if why is not None:
+                book.table("Why", why.table.rename(columns={"line": "in words"}),
+                           title=why.note or "Price ranges re-solved by HiGHS: the plan stays optimal within them")
             glance = add_plan_charts(book, result)
         elif not result.explanation.empty:
             why_no_plan(book, result.explanation)
-        write_summary(book, result, glance)
+        write_summary(book, result, glance, why)
         if information is not None:
             book.table("VSS and EVPI", information)
         write_inputs(book, data.tables)
@@ -346,7 +351,7 @@ def _wrapped(book: Workbook, sheet, row: int, text: str, last_column: int = 4, f
     return row + 1
 
 
-def write_summary(book: Workbook, result, glance_chart=None) -> None:
+def write_summary(book: Workbook, result, glance_chart=None, why=None) -> None:
     """The Summary a manager reads on one printed page: what the plan costs in plain words, the China share
     of each material against its cap, the lowest fill rates, the commitments to sign (money first), what
     de-risking further costs and what would change the plan; or, without a plan, why."""
@@ -366,7 +371,7 @@ def write_summary(book: Workbook, result, glance_chart=None) -> None:
             row = _wrapped(book, sheet, row + 1, "The sheet 'Why no plan' lists each rule to relax and by how much.")
         _summary_print(book, sheet, row, 4)
         return
-    for line in summary_lines(result):
+    for line in summary_lines(result, why):
         if isinstance(line, str):
             row += 1
             sheet.write_string(row, 0, line, book.formats["section"])
@@ -381,12 +386,12 @@ def write_summary(book: Workbook, result, glance_chart=None) -> None:
                 sheet.write_string(row, 1, str(value))
             if words:
                 sheet.merge_range(row, 2, row, 4, words, book.formats["wrap"]) if len(words) > 40 \
-                    else sheet.write_string(row, 2, words)
+                    else sheet.write_string(row, 2, words, book.formats["words"])
         row += 1
     last_column = 4
     if glance_chart is not None:
         sheet.insert_chart(3, 6, glance_chart)
-        last_column = 13
+        last_column = 16  # the chart spans about ten default-width columns from G
     _summary_print(book, sheet, max(row, 30), last_column)
 
 
@@ -395,7 +400,7 @@ def _summary_print(book: Workbook, sheet, last_row: int, last_column: int) -> No
     book.one_page.add("Summary")
 
 
-def summary_lines(result) -> list:
+def summary_lines(result, why=None) -> list:
     """The Summary's content: section titles (str) and (label, value, unit, words) rows; unit None is text."""
     from .figures import share_table
 
@@ -439,10 +444,9 @@ def summary_lines(result) -> list:
         lines.append((f"and {len(commitments) - SUMMARY_COMMITMENTS} more on the Plan sheet", None, None, ""))
     lines.append("Cost of de-risking at the current cap")
     lines += derisking_lines(result)
-    why = getattr(result, "why_lines", None)
-    if why:
-        lines.append("What would change the plan")
-        lines += [(text, None, None, "") for text in why]
+    if why is not None and (why.lines or why.note):
+        lines.append("What would change the plan (the Why sheet has every offer)")
+        lines += [(text, None, None, "") for text in why.lines + ([why.note] if why.note else [])]
     return lines
 
 
