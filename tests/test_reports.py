@@ -271,3 +271,26 @@ def test_solve_compare_and_frontier_write_a_one_page_pdf(tmp_path, capsys):
         assert pdf.read_bytes()[:5] == b"%PDF-" and pdf_pages(pdf) == 1, command
     assert main(["solve", str(folder), "--pdf", str(tmp_path / "plan.png")]) == 2
     assert "--pdf" in capsys.readouterr().err
+
+
+def test_an_infeasible_summary_shows_its_whole_message_and_why_no_plan_in_percent(tmp_path):
+    import openpyxl
+
+    data = so.from_frames(make(**dict(TWO_MATERIALS, origin_caps=[{"country": "China", "max_share": 0.0}],
+                                      service_levels=[{"min_fill_rate": 1.0}],
+                                      offers=[{"supplier": "China", "material": "Dy", "price": 10},
+                                              {"supplier": "China", "material": "Magnets", "price": 2}])))
+    result = so.solve(data)
+    assert result.status == "infeasible"
+    path = so.write_plan(result, tmp_path / "plan.xlsx")
+    book = openpyxl.load_workbook(path)
+    summary = book["Summary"]
+    message = next(c for row in summary.iter_rows() for c in row if c.value == result.message)
+    assert message.alignment.wrap_text
+    merged = next(r for r in summary.merged_cells.ranges if message.coordinate in r)
+    assert merged.max_col - merged.min_col >= 4
+    assert summary.row_dimensions[message.row].height >= 15 * len(result.message.splitlines())
+    why = book["Why no plan"]
+    headers = [c.value for c in why[1]]
+    current = why.cell(row=2, column=headers.index("Current") + 1)
+    assert current.number_format == "0.0%"

@@ -149,3 +149,23 @@ def test_the_why_sheet_and_summary_lines(tmp_path):
     assert "Why" in book.sheetnames
     summary = [c.value for row in book["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
     assert any(text.startswith("Lynas Dy enters the plan below 25.0") for text in summary)
+
+
+def test_vss_in_words_when_the_average_plan_breaks_a_rule():
+    """China at 10 delivers all in 'calm' and half in 'cut' (p 0.5 each), spot at 40, demand 100, China capped
+    at 80%. The average future (availability 0.75) contracts 80 / 0.75 = 106.67, which delivers 106.67 in
+    'calm': above the cap, so EEV is infeasible. With the cap relaxed to 106.67% that plan costs 1066.67 in
+    calm and 533.33 + 46.67 x 40 = 2400 in cut: 1733.33. RP contracts 80: 0.5 (800 + 800) + 0.5 (400 + 2400)
+    = 2200."""
+    frames = make(suppliers=[supplier("China refiners", "contract", "China"), supplier("S", "spot", "Malaysia")],
+                  offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+                          {"supplier": "S", "material": "Dy", "price": 40}],
+                  scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+                  disruptions=[{"scenario": "cut", "supplier": "China refiners", "availability": 0.5}],
+                  origin_caps=[{"country": "China", "max_share": 0.8}])
+    table = so.value_of_information(so.from_frames(frames)).set_index("measure")
+    assert table.loc["RP", "value"] == pytest.approx(2200)
+    assert table.loc["EEV", "status"] == "infeasible"
+    assert "raise the China cap from 80.0% to 106.7%" in table.loc["VSS = EEV - RP", "meaning"]
+    assert table.loc["EEV, broken rules relaxed", "value"] == pytest.approx(1733.3333, rel=1e-6)
+    assert table.loc["VSS, broken rules relaxed", "value"] == pytest.approx(1733.3333 - 2200, rel=1e-6)

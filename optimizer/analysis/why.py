@@ -148,10 +148,9 @@ def why_these_suppliers(data: SourcingData) -> WhyAnalysis:
             high = MAX_FACTOR if holds(MAX_FACTOR) else _edge(1.0, MAX_FACTOR, holds)
         unit = f"{currency}/{units[material]}"
         if signed:
-            top = f"up to {MAX_FACTOR:g} times today's" if high >= MAX_FACTOR else f"below {price * high:,.2f} {unit}"
-            bottom = "at any price" if low <= 0 else f"between {price * low:,.2f} {unit} and"
-            bottom = f"{bottom} {top}" if low > 0 else f"{bottom} {top}"
-            line = f"{supplier} {material} stays in the plan as signed {bottom} (now {price:,.2f} {unit})"
+            top = f"{MAX_FACTOR:g} times today's price" if high >= MAX_FACTOR else f"{price * high:,.2f} {unit}"
+            span = f"at any price up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
+            line = f"{supplier} {material} stays in the plan as signed {span} (now {price:,.2f} {unit})"
         elif low > 0:
             line = f"{supplier} {material} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f})"
         else:

@@ -361,7 +361,7 @@ def write_summary(book: Workbook, result, glance_chart=None, why=None) -> None:
     for j, width in SUMMARY_COLUMNS.items():
         sheet.set_column(j, j, width)
     sheet.write_string(0, 0, "Rare-earth sourcing plan", book.formats["title"])
-    sheet.write_string(1, 0, f"Input: {data.source}", book.formats["note"])
+    sheet.write_string(1, 0, f"Input: {_shown_path(data.source)}", book.formats["note"])
     row = 3
     sheet.write_string(row, 0, "Status", book.formats["bold"])
     sheet.write_string(row, 1, result.status)
@@ -393,6 +393,14 @@ def write_summary(book: Workbook, result, glance_chart=None, why=None) -> None:
         sheet.insert_chart(3, 6, glance_chart)
         last_column = 16  # the chart spans about ten default-width columns from G
     _summary_print(book, sheet, max(row, 30), last_column)
+
+
+def _shown_path(source: object) -> str:
+    """An input path as the user typed it from here: relative when it lies below the working folder."""
+    try:
+        return str(Path(str(source)).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(source)
 
 
 def _summary_print(book: Workbook, sheet, last_row: int, last_column: int) -> None:
@@ -521,14 +529,34 @@ def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
     return chart
 
 
+#: The frontier's point kinds in plain words (the Python table keeps the short names).
+POINT_WORDS = {"unconstrained": "no cap binding (start)", "sweep": "evenly spaced", "current": "the input's cap",
+               "tightest": "tightest cap with a plan", "detail": "added where a plan exists"}
+
+
+def point_words(kind: str) -> str:
+    return ", ".join(POINT_WORDS.get(part.strip(), part.strip()) for part in str(kind).split(","))
+
+
+def _fit_axis(chart, values, name: str) -> None:
+    """The cost axis scaled to the data (a curve that starts its axis at 0 looks flat)."""
+    values = pd.to_numeric(pd.Series(np.asarray(values, dtype=float).ravel()), errors="coerce").dropna()
+    if values.empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    pad = max((high - low) * 0.1, abs(high) * 0.005, 1.0)
+    chart.set_y_axis({"name": name, "num_format": "#,##0", "min": low - pad, "max": high + pad,
+                      "major_gridlines": {"visible": True}})
+
+
 def write_frontier(frontier, path: str | Path) -> Path:
     """The de-risking curve: table and a native scatter chart (current cap and tightest cap marked)."""
     table = frontier.table
     currency = frontier.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
-        book.table("Frontier", table)
+        book = Workbook(temporary, currency)
+        book.table("Frontier", table.assign(point=table["point"].map(point_words)))
         if frontier.explanation:
             book.table("Why no plan", pd.DataFrame({"explanation": frontier.explanation.splitlines()}))
         sheet_name = "Frontier"
@@ -558,6 +586,8 @@ def write_frontier(frontier, path: str | Path) -> Path:
                                              "border": {"color": color}}})
         chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
                           "min": 0, "max": max(1.0, float(table["max_share"].max()))})
+        _fit_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]].to_numpy().ravel(),
+                  currency)
         sheet = book.sheets[sheet_name]
         sheet.insert_chart(len(table) + 3, 0, chart)
         _print_wide(sheet)
@@ -572,15 +602,18 @@ def write_comparison(comparison, path: str | Path) -> Path:
     currency = comparison.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
+        book = Workbook(temporary, currency)
         book.table("Comparison", summary)
         book.table("Moves", comparison.moves)
         share = "dependency_share"
         cost = "expected_cost"
         if share is not None and cost in summary.columns:
             columns = list(summary.columns)
-            chart = _scatter(book, "What-if cases: expected cost against dependency",
-                             share.replace("_", " "), currency)
+            failed = [str(c) for c, s in zip(summary["case"], summary["status"]) if s != "optimal"]
+            title = "What-if cases: expected cost against dependency share" + (
+                f" (no plan: {', '.join(failed)})" if failed else "")
+            chart = _scatter(book, title, "expected dependency share (value-weighted)", currency)
+            _fit_axis(chart, summary.loc[summary["status"] == "optimal", cost], f"expected cost ({currency})")
             for i, row in enumerate(summary.itertuples(index=False), start=1):
                 if row.status != "optimal":
                     continue

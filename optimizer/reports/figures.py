@@ -421,23 +421,32 @@ def frontier_figure(frontier, path: str | Path) -> Path:
 
 
 def comparison_chart(comparison, axis=None) -> Figure:
-    """Expected cost against the dependency share, one labelled point per solved case.
+    """Expected cost against the dependency share, one numbered point per solved case (names in the legend,
+    so they never overlap), the cases with no plan listed as such; the axes fit the data.
 
     axis: draw into this matplotlib Axes (the one-page PDF) instead of a new Figure."""
     summary = comparison.summary
     currency = comparison.currency
     share = "dependency_share" if "dependency_share" in summary.columns else None
     solved = summary[summary["status"] == "optimal"]
-    figure = Figure(figsize=(8, 5), dpi=120) if axis is None else axis.figure
+    figure = Figure(figsize=(10, 5), dpi=120) if axis is None else axis.figure
     own = axis is None
     axis = figure.subplots() if axis is None else axis
+    markers = "osD^vP*Xhp<>"
     if share is not None:
-        for row in solved.itertuples(index=False):
+        # Each case is its own legend entry (numbered on the plot): names never sit on top of each other.
+        for number, row in enumerate(solved.itertuples(index=False), start=1):
             x, y = getattr(row, share), row.expected_cost
-            axis.scatter([x], [y], s=60)
-            axis.annotate(row.case, (x, y), textcoords="offset points", xytext=(6, 4))
+            axis.scatter([x], [y], s=70, marker=markers[(number - 1) % len(markers)], zorder=3,
+                         label=f"{number}. {row.case}: {money_text(y, currency)}, {x:.1%}")
+            axis.annotate(str(number), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        for row in summary[summary["status"] != "optimal"].itertuples(index=False):
+            axis.scatter([], [], marker="x", color="grey", label=f"{row.case}: no plan ({row.status})")
+        country = next((r.data.settings.dependency_country for r in comparison.results.values()), "China")
         axis.xaxis.set_major_formatter(PercentFormatter(1.0))
-        axis.set_xlabel(share.replace("_", " "))
+        axis.set_xlabel(f"expected {country} share (value-weighted)")
+        axis.margins(x=0.15, y=0.15)
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     axis.yaxis.set_major_formatter(_money(currency))
     axis.set_ylabel("expected cost")
     axis.set_title("What-if cases")
