@@ -256,8 +256,6 @@ def stress_command(
 
     Example: sourcing stress --plan plan.xlsx --plan sampled_plan.xlsx --futures 10000 --seed 7 --png stress.png
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     outputs = [so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png")]
     _check_paths(instance, *outputs)
     for path in plan or ():
@@ -265,17 +263,11 @@ def stress_command(
             raise InputError([Problem(None, None, None, f"option --plan: '{path}' is not a file.")])
     data = _instance(instance)
     plans = [so.read_plan(path, data) for path in plan or ()]
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("Playing futures", total=None)
-        result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
-                           scheduler=scheduler, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total))
-        if lower_bound:
-            bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound)
-            result.lower_bound = so.lower_bound(data, lower_bound, lower_bound_scenarios, seed, workers=workers,
-                                                scheduler=scheduler, stress_result=result,
-                                                progress=lambda done, total: bar.update(task, completed=done))
+    try:
+        result = _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
+                                  lower_bound_scenarios)
+    except ConnectionError as error:
+        raise InputError([Problem(None, None, None, f"option --scheduler {scheduler}: {error}")]) from None
     path = so.write_stress(result, output)
     figure = so.stress_figure(result, png) if png is not None else None
     if as_json:
@@ -292,6 +284,25 @@ def stress_command(
     out.print(f"Stress test written to {path}")
     if figure is not None:
         out.print(f"Figure written to {figure}")
+
+
+def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
+                     lower_bound_scenarios):
+    """The stress test (and the lower bound) with a progress bar and its time left on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("Playing futures", total=None)
+        result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
+                           scheduler=scheduler, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total))
+        if lower_bound:
+            bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound)
+            result.lower_bound = so.lower_bound(data, lower_bound, lower_bound_scenarios, seed, workers=workers,
+                                                scheduler=scheduler, stress_result=result,
+                                                progress=lambda done, total: bar.update(task, completed=done))
+    return result
 
 
 def _missing(value) -> bool:
