@@ -26,10 +26,9 @@ def _text(value, unit: str | None, currency: str) -> str:
 def plan_lines(result, why=None) -> list[str]:
     """The Summary's content as lines of text ('# ' starts a section)."""
     currency = result.data.settings.currency
-    lines = [f"Status: {result.status}. " + " ".join(result.message.split())]
+    lines = [f"Status: {result.status}."] + [line.strip() for line in result.message.splitlines() if line.strip()]
     if not result.optimal:
-        return lines + [f"{row.advice}" for row in result.explanation.drop_duplicates("advice").itertuples()
-                        if "advice" in result.explanation]
+        return lines
     for line in summary_lines(result, why):
         if isinstance(line, str):
             lines.append("# " + line)
