@@ -29,7 +29,7 @@ def histogram(result) -> pd.DataFrame:
     table = pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "bin_mid": (edges[:-1] + edges[1:]) / 2})
     for (plan, policy), group in futures.groupby(["plan", "policy"], sort=False):
         counts, _ = np.histogram(group[f"cost_{currency}"], bins=edges, weights=group["probability"])
-        table[f"{plan}: {policy}"] = counts
+        table[f"share of futures, {plan}: {policy}"] = counts
     return table
 
 
@@ -87,7 +87,8 @@ def stress_figure(result, path: str | Path) -> Path:
     width = float(bins["bin_high"].iloc[0] - bins["bin_low"].iloc[0])
     for column in bins.columns[3:]:
         dashed = column.endswith("perfect foresight")
-        axis.step(bins["bin_mid"], bins[column], where="mid", linestyle="--" if dashed else "-", label=column)
+        axis.step(bins["bin_mid"], bins[column], where="mid", linestyle="--" if dashed else "-",
+                  label=column.removeprefix("share of futures, "))
     summary = result.summary
     level = f"cost_cvar_{result.cvar_level:g}"
     for plan in result.plans:
