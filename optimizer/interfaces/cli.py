@@ -47,6 +47,22 @@ DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="monolithic (one HiGHS solve), decomposed (by material, in parallel) or auto (by size).")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", help="Worker processes of a decomposed solve (0: in this process; default: by size).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler for a decomposed solve: tcp://host:8786.")]
+
+
+def _check_method(method: str, workers: int | None) -> None:
+    """The --method and --workers typed, checked before anything is read (exit 2 with the option's name)."""
+    methods = ("auto", "monolithic", "decomposed")
+    if method not in methods:
+        raise InputError([Problem(None, None, None, f"option --method '{method}' is not a method; use one of "
+                                  f"{', '.join(methods)}.")])
+    if workers is not None and workers < 0:
+        raise InputError([Problem(None, None, None, f"option --workers {workers}: use 0 or more workers.")])
 
 
 def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
@@ -133,11 +149,13 @@ def solve(
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     """
+    _check_method(method, workers)
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
                  so.Output(csv_folder, "csv folder", "--csv"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
@@ -148,7 +166,7 @@ def solve(
             names = ", ".join(f"'{c}'" for c in cases) or "none"
             raise InputError([Problem("cases", None, "case", f"no case named '{case}'; the cases are {names}.")])
         data = so.apply_case(data, case, cases[case])
-    result = so.solve(data)
+    result = so.solve(data, method=method, workers=workers, scheduler=scheduler)
     information = so.value_of_information(data) if vss else None
     path = so.write_plan(result, output, information)
     if csv_folder is not None:
@@ -198,11 +216,13 @@ def compare(
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve the base and every case of the cases sheet, side by side.
 
     Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
     """
+    _check_method(method, workers)
     from rich.progress import Progress
 
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
@@ -212,7 +232,7 @@ def compare(
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
-            task, advance=1, description=f"Solving {name}"))
+            task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
     out.print(comparison_table(comparison))
     path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
