@@ -328,6 +328,9 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
     notes = HERE / "notes.md"
     if notes.exists():
         lines += [notes.read_text()]
+    stress = HERE / "stress.md"  # bench/stress.py's section, kept when this report is rewritten
+    if stress.exists():
+        lines += ["", stress.read_text()]
     path.write_text("\n".join(lines))
 
 

@@ -124,8 +124,9 @@ def test_an_output_path_that_is_a_folder_is_exit_2(tmp_path, capsys):
 
 def test_cvar_label_keeps_the_level_exact():
     data = so.from_frames(make(**TWO, settings=[{"key": "cvar_level", "value": 0.975}]))
-    labels = so.solve(data).summary.set_index("metric")["label"]
-    assert labels["cvar_0.975"] == "CVaR 97.5% (mean of the worst 2.5%)"
+    summary = so.solve(data).summary.set_index("metric")
+    assert summary.loc["cvar", "label"] == "CVaR 97.5%: mean cost of the worst 2.5%"
+    assert summary.loc["cvar_level", "value"] == 0.975
 
 
 @pytest.mark.parametrize("interface", ["APPSI", "standard form"])

@@ -45,6 +45,12 @@ class SourcingData:
     origin_caps: one row per cap: cap (a readable name), country, stage, material, max_share, per_period.
     fill_floors: index (material, scenario); min_fill_rate, resolved from service_levels.
     supplier_caps: supplier, material (None = each), max_share.
+    disruption_model: one row per event (index: spreadsheet row): event, group (the event's name when
+        blank), supplier, material, country, stage (filters, None = any), probability (of starting in a
+        period), earliest_start (a period label), duration_min, duration_max (whole periods),
+        availability_min, availability_max, price_multiplier_min, price_multiplier_max (defaults 1).
+    unnamed_fill_floors: material -> fill-rate floor in a scenario the service_levels sheet does not name
+        (a sampled future), from its rows with a blank scenario; 0 when none.
     """
 
     periods: list[str]
@@ -61,6 +67,8 @@ class SourcingData:
     supplier_caps: pd.DataFrame
     settings: Settings
     cases: pd.DataFrame
+    disruption_model: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unnamed_fill_floors: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     source: str = ""
     warnings: list[str] = field(default_factory=list)

@@ -256,7 +256,7 @@ class Overrides:
         for name in self.drop_supplier or ():
             origin = _option("--drop-supplier", name)
             edits.append(Edit("suppliers", (("supplier", "=", name),), "supplier", "drop", None, origin))
-            for sheet in ("offers", "disruptions", "supplier_caps"):  # every row that names it
+            for sheet in ("offers", "disruptions", "disruption_model", "supplier_caps"):  # every row that names it
                 edits.append(Edit(sheet, (("supplier", "=", name),), "supplier", "drop", None, origin,
                                   optional=True))
         for text in self.probability or ():

@@ -40,9 +40,11 @@ NONNEGATIVE = {
     "demand": ("quantity",),
     "offers": ("price", "capacity", "min_quantity", "reserve_limit", "reservation_fee"),
     "disruptions": ("price_multiplier",),
+    "disruption_model": ("price_multiplier_min", "price_multiplier_max"),
 }
 UNIT_INTERVAL = {
     "disruptions": ("availability",),
+    "disruption_model": ("probability", "availability_min", "availability_max"),
     "origin_caps": ("max_share",),
     "service_levels": ("min_fill_rate",),
     "supplier_caps": ("max_share",),
@@ -55,6 +57,7 @@ KEYS = {
     "suppliers": ("supplier",),
     "offers": ("supplier", "material", "period"),
     "scenarios": ("scenario",),
+    "disruption_model": ("event",),
     "origin_caps": ("country", "stage", "material", "per_period"),
     "service_levels": ("material", "scenario"),
     "supplier_caps": ("supplier", "material"),
@@ -84,6 +87,7 @@ def validate(tables: Tables, source: str = "") -> SourcingData:
     check_for_offer_terms(typed, problems)
     check_for_probabilities(typed, problems)
     check_for_disruption_windows(typed, problems)
+    check_for_disruption_model(typed, problems)
     settings = check_for_settings(typed, problems)
     notes: list[str] = []
     check_for_country_names(typed, stages, problems, notes)
@@ -249,9 +253,10 @@ def check_for_shares_outside_unit_interval(typed: Tables, problems: list[Problem
     for sheet, columns in UNIT_INTERVAL.items():
         for column in columns:
             for row, value in _cells(typed[sheet], column):
-                low_ok = value > 0 if column == "probability" else value >= 0
+                positive = sheet == "scenarios"  # a scenario must be possible; an event may be switched off
+                low_ok = value > 0 if positive else value >= 0
                 if not (low_ok and value <= 1):
-                    bound = "above 0 and at most 1" if column == "probability" else "between 0 and 1"
+                    bound = "above 0 and at most 1" if positive else "between 0 and 1"
                     problems.append(Problem(sheet, row, column,
                                             f"{describe(value)} is outside the allowed range; enter a value "
                                             f"{bound} (for example 0.6 for 60%)."))
@@ -262,7 +267,8 @@ def check_for_duplicate_keys(typed: Tables, problems: list[Problem]) -> None:
         table = typed[sheet]
         seen: dict[tuple, int] = {}
         for row, values in zip(table.index, table[list(key)].itertuples(index=False, name=None)):
-            if sheet in ("periods", "materials", "suppliers", "scenarios", "settings") and values[0] is None:
+            if sheet in ("periods", "materials", "suppliers", "scenarios", "settings", "disruption_model") \
+                    and values[0] is None:
                 continue
             folded = tuple(v.casefold() if isinstance(v, str) else v for v in values)
             if folded in seen:
@@ -298,13 +304,14 @@ def check_for_unknown_names(typed: Tables, stages: list[str], problems: list[Pro
         "demand": ("material", "period"),
         "offers": ("supplier", "material", "period"),
         "disruptions": ("scenario", "supplier", "material", "stage", "start", "end"),
+        "disruption_model": ("supplier", "material", "stage", "earliest_start"),
         "origin_caps": ("stage", "material"),
         "service_levels": ("material", "scenario"),
         "supplier_caps": ("supplier", "material"),
     }
     for sheet, columns in references.items():
         for column in columns:
-            kind = "period" if column in ("start", "end") else column
+            kind = "period" if column in ("start", "end", "earliest_start") else column
             names, defined_in = known[kind]
             for row, value in _cells(typed[sheet], column):
                 if value not in names:
@@ -400,6 +407,41 @@ def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None
                                     "swap them."))
 
 
+def check_for_disruption_model(typed: Tables, problems: list[Problem]) -> None:
+    """Durations are whole numbers of periods, every range runs from its min to its max, and the events of a
+    group (which start together) give the same probability and earliest start."""
+    model = typed["disruption_model"]
+    for row, d in _rows(model):
+        for column in ("duration_min", "duration_max"):
+            value = d[column]
+            if value is not None and not (value >= 1 and float(value).is_integer()):
+                problems.append(Problem("disruption_model", row, column,
+                                        f"{describe(value)} is not a whole number of periods of at least 1; "
+                                        "enter 1, 2, 3, ..."))
+        for low, high in (("duration_min", "duration_max"), ("availability_min", "availability_max"),
+                          ("price_multiplier_min", "price_multiplier_max")):
+            if d[low] is not None and d[high] is not None and d[low] > d[high]:
+                problems.append(Problem("disruption_model", row, high,
+                                        f"{high} {describe(d[high])} is below {low} {describe(d[low])}; "
+                                        "swap them."))
+    first: dict[str, tuple[int, dict]] = {}
+    for row, d in _rows(model):
+        if d["event"] is None:
+            continue
+        group = d["group"] if d["group"] is not None else d["event"]
+        if group not in first:
+            first[group] = (row, d)
+            continue
+        other_row, other = first[group]
+        for column in ("probability", "earliest_start"):
+            if d[column] != other[column]:
+                shown = "(blank)" if d[column] is None else describe(d[column])
+                theirs = "(blank)" if other[column] is None else describe(other[column])
+                problems.append(Problem("disruption_model", row, column,
+                                        f"the events of group '{group}' start together, but this row gives "
+                                        f"{shown} and row {other_row} gives {theirs}; make them equal."))
+
+
 def check_for_settings(typed: Tables, problems: list[Problem]) -> Settings:
     values: dict[str, object] = {}
     for row, s in _rows(typed["settings"]):
@@ -483,15 +525,35 @@ def _assemble(typed: Tables, stages: list[str], settings: Settings, tables: Tabl
     supplier_caps = typed["supplier_caps"][["supplier", "material", "max_share"]].copy()
     supplier_caps["max_share"] = supplier_caps["max_share"].astype(float)
 
+    floors_elsewhere = _resolve_fill_floors(typed["service_levels"], materials.index, pd.Index([None]))
+    unnamed = (floors_elsewhere["min_fill_rate"].droplevel("scenario")
+               .reindex(materials.index, fill_value=0.0).astype(float))
+
     data = SourcingData(
         periods=periods, materials=materials, demand=demand, suppliers=suppliers, stages=stages,
         offers=offers, stockpiles=stockpiles, scenarios=scenarios, disruptions=disruptions,
         origin_caps=caps, fill_floors=_resolve_fill_floors(typed["service_levels"], materials.index,
                                                            scenarios.index),
         supplier_caps=supplier_caps, settings=settings, cases=typed["cases"],
-        tables=tables, source=source,
+        tables=tables, source=source, disruption_model=_disruption_model(typed["disruption_model"], periods),
+        unnamed_fill_floors=unnamed,
     )
     return data
+
+
+def _disruption_model(table: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """The events with defaults filled in: group = event, earliest start = first period, ranges of one value."""
+    model = table[[c.name for c in SHEETS["disruption_model"]]].copy()
+    model["group"] = model["group"].where(model["group"].notna(), model["event"])
+    model["earliest_start"] = model["earliest_start"].fillna(periods[0] if periods else None)
+    model["duration_max"] = model["duration_max"].where(model["duration_max"].notna(), model["duration_min"])
+    for column in ("duration_min", "duration_max"):
+        model[column] = model[column].astype(float).astype(int) if len(model) else model[column].astype(int)
+    for low, high in (("availability_min", "availability_max"), ("price_multiplier_min", "price_multiplier_max")):
+        model[low] = model[low].astype(float).fillna(1.0)
+        model[high] = model[high].astype(float).fillna(model[low])
+    model["probability"] = model["probability"].astype(float)
+    return model
 
 
 def check_for_country_names(typed: Tables, stages: list[str], problems: list[Problem],
@@ -501,7 +563,7 @@ def check_for_country_names(typed: Tables, stages: list[str], problems: list[Pro
     suppliers = typed["suppliers"]
     known = {c for s in stages for c in suppliers.get(f"{s}{STAGE_SUFFIX}", []) if c is not None}
     folded = {c.casefold(): c for c in known}
-    places = [(sheet, row, "country", value) for sheet in ("disruptions", "origin_caps")
+    places = [(sheet, row, "country", value) for sheet in ("disruptions", "disruption_model", "origin_caps")
               for row, value in _cells(typed[sheet], "country")
               if not (sheet == "origin_caps" and value == EACH_COUNTRY)]
     places += [("settings", row, "value", s["value"]) for row, s in _rows(typed["settings"])

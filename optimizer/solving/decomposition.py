@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .highs import SOLVE_LOCK
 from .solver import (INFEASIBLE, OPTIMAL, TIME_LIMIT, SolverRun, StandardLP, compile_lp, highs_of, highs_status,
                      not_solved, release_freed_memory, solved)
 
@@ -137,7 +138,8 @@ def solve_block(shared: dict, item: tuple) -> dict:
         n = len(cost)
         highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
     highs.setOptionValue("time_limit", float(time_limit) if time_limit is not None else float("inf"))
-    highs.run()
+    with SOLVE_LOCK:
+        highs.run()
     status = highs_status(highs)
     if status != OPTIMAL:
         return {"status": status}
@@ -303,7 +305,8 @@ class _Master:
         self.proposals.append((block, values))
 
     def solve(self) -> tuple[str, float, np.ndarray, np.ndarray]:
-        self.highs.run()
+        with SOLVE_LOCK:
+            self.highs.run()
         status = highs_status(self.highs)
         if status != OPTIMAL:
             return status, np.nan, np.zeros(0), np.zeros(0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ctypes
 import functools
 import itertools
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
 
-SOLVE_LOCK = threading.RLock()
+from .highs import SOLVE_LOCK, new_highs  # noqa: E402,F401  (re-exported: the lock and HiGHS maker live there)
 
 OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, NOT_SOLVED = (
     "optimal", "infeasible", "unbounded", "time limit", "not solved")
@@ -99,36 +98,6 @@ class Primal:
         for i in np.flatnonzero(columns < 0):
             out[i] = value_never_seen(variables[i])
         return out
-
-
-_BANNER_SHOWN = False
-
-
-def new_highs():
-    """A highspy.Highs with its output off; the banner HiGHS prints at its first construction in a
-    process goes to /dev/null instead of the user's terminal."""
-    global _BANNER_SHOWN
-    import highspy
-
-    with SOLVE_LOCK:
-        if _BANNER_SHOWN:
-            highs = highspy.Highs()
-        else:
-            import os
-            import sys
-
-            sys.stdout.flush()
-            saved = os.dup(1)
-            try:
-                with open(os.devnull, "w") as null:
-                    os.dup2(null.fileno(), 1)
-                    highs = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-            _BANNER_SHOWN = True
-    highs.setOptionValue("output_flag", False)
-    return highs
 
 
 @functools.cache
