@@ -78,8 +78,11 @@ def case_row(name: str, result: Result) -> dict:
 
 
 def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
-            progress: Progress | None = None) -> Comparison:
-    """Solve the base and each case (default: the cases sheet); an infeasible or broken case is a row, not an abort."""
+            progress: Progress | None = None, *, method: str = "auto", workers: int | None = None,
+            scheduler: str | None = None) -> Comparison:
+    """Solve the base and each case (default: the cases sheet); an infeasible or broken case is a row, not an abort.
+
+    method, workers, scheduler: how each case is solved (see `solve`)."""
     cases = case_edits(data) if cases is None else cases
     results: dict[str, Result] = {}
     rows = []
@@ -91,7 +94,7 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
         except InputError as error:
             rows.append({"case": name, "status": "bad case", "why": str(error)})
             continue
-        result = solve(case_data)
+        result = solve(case_data, method=method, workers=workers, scheduler=scheduler)
         results[name] = result
         rows.append(case_row(name, result))
     summary = pd.DataFrame(rows)

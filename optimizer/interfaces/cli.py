@@ -54,6 +54,22 @@ PdfOpt = Annotated[Optional[Path], typer.Option(
     "--pdf", help="Also write a one-page PDF: the summary and the main chart.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="monolithic (one HiGHS solve), decomposed (by material, in parallel) or auto (by size).")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", help="Worker processes of a decomposed solve (0: in this process; default: by size).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler for a decomposed solve: tcp://host:8786.")]
+
+
+def _check_method(method: str, workers: int | None) -> None:
+    """The --method and --workers typed, checked before anything is read (exit 2 with the option's name)."""
+    methods = ("auto", "monolithic", "decomposed")
+    if method not in methods:
+        raise InputError([Problem(None, None, None, f"option --method '{method}' is not a method; use one of "
+                                  f"{', '.join(methods)}.")])
+    if workers is not None and workers < 0:
+        raise InputError([Problem(None, None, None, f"option --workers {workers}: use 0 or more workers.")])
 
 
 def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
@@ -147,12 +163,14 @@ def solve(
         "--sample", min=1, help="Solve N scenarios drawn from the disruption_model sheet instead of the "
                                 "scenarios sheet.")] = None,
     seed: SeedOpt = 0,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
+    _check_method(method, workers)
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
                  so.Output(csv_folder, "csv folder", "--csv"), so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
@@ -168,7 +186,7 @@ def solve(
         data = so.sample_instance(data, sample, seed)
         for warning in dict.fromkeys(w for w in data.warnings if w not in shown):
             err.print(f"Warning: {warning}")
-    result = so.solve(data)
+    result = so.solve(data, method=method, workers=workers, scheduler=scheduler)
     information = so.value_of_information(data) if vss else None
     explained = so.why_these_suppliers(data) if why and result.optimal else None
     path = so.write_plan(result, output, information, explained)
@@ -399,11 +417,13 @@ def compare(
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve the base and every case of the cases sheet, side by side.
 
     Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
     """
+    _check_method(method, workers)
     from rich.progress import Progress
 
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
@@ -414,7 +434,7 @@ def compare(
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
-            task, advance=1, description=f"Solving {name}"))
+            task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
     out.print(comparison_table(comparison))
     path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
