@@ -245,3 +245,52 @@ def test_the_summary_prints_on_one_page(bundled_plan, tmp_path):
     assert first_words.count("Summary") == 1
     assert "Rare-earth sourcing plan" in pages[0] and "Expected cost" in pages[0]
     assert first_words[1] == "Plan"
+
+
+def pdf_pages(path) -> int:
+    data = path.read_bytes()
+    return data.count(b"/Type /Page") - data.count(b"/Type /Pages")
+
+
+def test_solve_compare_and_frontier_write_a_one_page_pdf(tmp_path, capsys):
+    from optimizer.interfaces.cli import main
+
+    from conftest import VAULT_UNDER_CAP
+
+    folder = tmp_path / "vault"
+    folder.mkdir()
+    for sheet, rows in make(**VAULT_UNDER_CAP).items():
+        pd.DataFrame(rows).to_csv(folder / f"{sheet}.csv", index=False)
+    runs = {"solve": ["solve", str(folder), "-o", str(tmp_path / "p.xlsx")],
+            "compare": ["compare", "-o", str(tmp_path / "c.xlsx")],
+            "frontier": ["frontier", str(folder), "--points", "3", "-o", str(tmp_path / "f.xlsx")]}
+    for command, args in runs.items():
+        pdf = tmp_path / f"{command}.pdf"
+        assert main(args + ["--pdf", str(pdf)]) == 0, command
+        assert f"One-page PDF written to {pdf}" in capsys.readouterr().out
+        assert pdf.read_bytes()[:5] == b"%PDF-" and pdf_pages(pdf) == 1, command
+    assert main(["solve", str(folder), "--pdf", str(tmp_path / "plan.png")]) == 2
+    assert "--pdf" in capsys.readouterr().err
+
+
+def test_an_infeasible_summary_shows_its_whole_message_and_why_no_plan_in_percent(tmp_path):
+    import openpyxl
+
+    data = so.from_frames(make(**dict(TWO_MATERIALS, origin_caps=[{"country": "China", "max_share": 0.0}],
+                                      service_levels=[{"min_fill_rate": 1.0}],
+                                      offers=[{"supplier": "China", "material": "Dy", "price": 10},
+                                              {"supplier": "China", "material": "Magnets", "price": 2}])))
+    result = so.solve(data)
+    assert result.status == "infeasible"
+    path = so.write_plan(result, tmp_path / "plan.xlsx")
+    book = openpyxl.load_workbook(path)
+    summary = book["Summary"]
+    message = next(c for row in summary.iter_rows() for c in row if c.value == result.message)
+    assert message.alignment.wrap_text
+    merged = next(r for r in summary.merged_cells.ranges if message.coordinate in r)
+    assert merged.max_col - merged.min_col >= 4
+    assert summary.row_dimensions[message.row].height >= 15 * len(result.message.splitlines())
+    why = book["Why no plan"]
+    headers = [c.value for c in why[1]]
+    current = why.cell(row=2, column=headers.index("Current") + 1)
+    assert current.number_format == "0.0%"

@@ -78,10 +78,13 @@ def case_row(name: str, result: Result) -> dict:
 
 
 def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
-            progress: Progress | None = None) -> Comparison:
+            progress: Progress | None = None, *, method: str = "auto", workers: int | None = None,
+            scheduler: str | None = None) -> Comparison:
     """Solve the base and each case (default: the cases sheet). Every case is applied and validated before
     any is solved: a bad case raises InputError naming its rows of the cases sheet (every bad case at once).
-    An infeasible case, or one that stopped at the time limit, is a row that says so."""
+    An infeasible case, or one that stopped at the time limit, is a row that says so.
+
+    method, workers, scheduler: how each case is solved (see `solve`)."""
     cases = case_edits(data) if cases is None else cases
     prepared: dict[str, SourcingData] = {BASE: data}
     problems = []
@@ -97,7 +100,7 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
     for name, case_data in prepared.items():
         if progress:
             progress(name)
-        result = solve(case_data)
+        result = solve(case_data, method=method, workers=workers, scheduler=scheduler)
         results[name] = result
         rows.append(case_row(name, result))
     summary = pd.DataFrame(rows)

@@ -50,8 +50,26 @@ DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same draws on "
                                                     "every machine.")]
+PdfOpt = Annotated[Optional[Path], typer.Option(
+    "--pdf", help="Also write a one-page PDF: the summary and the main chart.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="monolithic (one HiGHS solve), decomposed (by material, in parallel) or auto (by size).")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", help="Worker processes of a decomposed solve (0: in this process; default: by size).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler for a decomposed solve: tcp://host:8786.")]
+
+
+def _check_method(method: str, workers: int | None) -> None:
+    """The --method and --workers typed, checked before anything is read (exit 2 with the option's name)."""
+    methods = ("auto", "monolithic", "decomposed")
+    if method not in methods:
+        raise InputError([Problem(None, None, None, f"option --method '{method}' is not a method; use one of "
+                                  f"{', '.join(methods)}.")])
+    if workers is not None and workers < 0:
+        raise InputError([Problem(None, None, None, f"option --workers {workers}: use 0 or more workers.")])
 
 
 def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
@@ -135,6 +153,9 @@ def solve(
     case: Annotated[Optional[str], typer.Option("--case", help="Solve one case of the cases sheet.")] = None,
     csv_folder: Annotated[Optional[Path], typer.Option("--csv", help="Also write every result table as CSV into "
                                                        "this folder.")] = None,
+    pdf: PdfOpt = None,
+    why: Annotated[bool, typer.Option("--why/--no-why", help="Explain the plan: price ranges and entry prices of "
+                                      "the offers, both sides of binding capacities (re-solves).")] = True,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
@@ -142,14 +163,16 @@ def solve(
         "--sample", min=1, help="Solve N scenarios drawn from the disruption_model sheet instead of the "
                                 "scenarios sheet.")] = None,
     seed: SeedOpt = 0,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
     Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
+    _check_method(method, workers)
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
-                 so.Output(csv_folder, "csv folder", "--csv"))
+                 so.Output(csv_folder, "csv folder", "--csv"), so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     if case is not None:
@@ -163,11 +186,14 @@ def solve(
         data = so.sample_instance(data, sample, seed)
         for warning in dict.fromkeys(w for w in data.warnings if w not in shown):
             err.print(f"Warning: {warning}")
-    result = so.solve(data)
+    result = so.solve(data, method=method, workers=workers, scheduler=scheduler)
     information = so.value_of_information(data) if vss else None
-    path = so.write_plan(result, output, information)
+    explained = so.why_these_suppliers(data) if why and result.optimal else None
+    path = so.write_plan(result, output, information, explained)
     if csv_folder is not None:
         so.write_csv_tables(result, csv_folder)
+    if pdf is not None:
+        so.write_plan_pdf(result, pdf, explained)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
@@ -182,6 +208,8 @@ def solve(
         out.print(f"Plan written to {path}")
         if csv_folder is not None:
             out.print(f"Tables written to {csv_folder}")
+        if pdf is not None:
+            out.print(f"One-page PDF written to {pdf}")
     if result.status == so.OPTIMAL:
         return
     if not as_json:
@@ -385,29 +413,35 @@ def compare(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the comparison workbook.")]
     = Path("comparison.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the comparison as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve the base and every case of the cases sheet, side by side.
 
     Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
     """
+    _check_method(method, workers)
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
-            task, advance=1, description=f"Solving {name}"))
+            task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
     out.print(comparison_table(comparison))
     path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
     if png is not None:
         out.print(f"Figure written to {so.comparison_figure(comparison, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_comparison_pdf(comparison, pdf)}")
     summary = comparison.summary
     stopped = summary[~summary["status"].isin([so.OPTIMAL, so.INFEASIBLE])]
     if len(stopped):
@@ -455,6 +489,7 @@ def frontier(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]
     = Path("frontier.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the curve as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
 ) -> None:
     """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
 
@@ -462,7 +497,8 @@ def frontier(
     """
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance)
     try:
         with Progress(console=err, transient=True) as bar:
@@ -489,6 +525,8 @@ def frontier(
     out.print(f"Curve written to {so.write_frontier(curve, output)}")
     if png is not None:
         out.print(f"Figure written to {so.frontier_figure(curve, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_frontier_pdf(curve, pdf)}")
     if curve.stopped:
         raise typer.Exit(EXIT_NOT_OPTIMAL)
 

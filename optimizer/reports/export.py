@@ -113,7 +113,8 @@ class Workbook:
             "bold": book.add_format({"bold": True}),
             "section": book.add_format({"bold": True, "font_size": 11, "bottom": 1}),
             "header": book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top", "indent": 1}),
+            "words": book.add_format({"indent": 1}),
             "note": book.add_format({"italic": True, "font_color": "#555555"}),
         }
 
@@ -260,10 +261,11 @@ def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_plan(result, path: str | Path, information: pd.DataFrame | None = None) -> Path:
+def write_plan(result, path: str | Path, information: pd.DataFrame | None = None, why=None) -> Path:
     """Write a solve's plan workbook: Summary, the plan tables, charts, the inputs as used, run information.
 
-    information: the value_of_information table, written to its own sheet when given.
+    information: the value_of_information table, written to its own sheet when given; why: the
+    analysis.why.WhyAnalysis of the same data (a "Why" sheet, and its most telling lines on the Summary).
     """
     data = result.data
 
@@ -283,10 +285,13 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                                      "them all)")
                 else:
                     book.table(sheet, table)
+            if why is not None:
+                book.table("Why", why.table.rename(columns={"line": "in words"}),
+                           title=why.note or "Price ranges re-solved by HiGHS: the plan stays optimal within them")
             glance = add_plan_charts(book, result)
         elif not result.explanation.empty:
             why_no_plan(book, result.explanation)
-        write_summary(book, result, glance)
+        write_summary(book, result, glance, why)
         if information is not None:
             book.table("VSS and EVPI", information)
         write_inputs(book, data.tables)
@@ -346,7 +351,7 @@ def _wrapped(book: Workbook, sheet, row: int, text: str, last_column: int = 4, f
     return row + 1
 
 
-def write_summary(book: Workbook, result, glance_chart=None) -> None:
+def write_summary(book: Workbook, result, glance_chart=None, why=None) -> None:
     """The Summary a manager reads on one printed page: what the plan costs in plain words, the China share
     of each material against its cap, the lowest fill rates, the commitments to sign (money first), what
     de-risking further costs and what would change the plan; or, without a plan, why."""
@@ -356,7 +361,7 @@ def write_summary(book: Workbook, result, glance_chart=None) -> None:
     for j, width in SUMMARY_COLUMNS.items():
         sheet.set_column(j, j, width)
     sheet.write_string(0, 0, "Rare-earth sourcing plan", book.formats["title"])
-    sheet.write_string(1, 0, f"Input: {data.source}", book.formats["note"])
+    sheet.write_string(1, 0, f"Input: {_shown_path(data.source)}", book.formats["note"])
     row = 3
     sheet.write_string(row, 0, "Status", book.formats["bold"])
     sheet.write_string(row, 1, result.status)
@@ -366,7 +371,7 @@ def write_summary(book: Workbook, result, glance_chart=None) -> None:
             row = _wrapped(book, sheet, row + 1, "The sheet 'Why no plan' lists each rule to relax and by how much.")
         _summary_print(book, sheet, row, 4)
         return
-    for line in summary_lines(result):
+    for line in summary_lines(result, why):
         if isinstance(line, str):
             row += 1
             sheet.write_string(row, 0, line, book.formats["section"])
@@ -381,13 +386,21 @@ def write_summary(book: Workbook, result, glance_chart=None) -> None:
                 sheet.write_string(row, 1, str(value))
             if words:
                 sheet.merge_range(row, 2, row, 4, words, book.formats["wrap"]) if len(words) > 40 \
-                    else sheet.write_string(row, 2, words)
+                    else sheet.write_string(row, 2, words, book.formats["words"])
         row += 1
     last_column = 4
     if glance_chart is not None:
         sheet.insert_chart(3, 6, glance_chart)
-        last_column = 13
+        last_column = 16  # the chart spans about ten default-width columns from G
     _summary_print(book, sheet, max(row, 30), last_column)
+
+
+def _shown_path(source: object) -> str:
+    """An input path as the user typed it from here: relative when it lies below the working folder."""
+    try:
+        return str(Path(str(source)).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(source)
 
 
 def _summary_print(book: Workbook, sheet, last_row: int, last_column: int) -> None:
@@ -395,7 +408,7 @@ def _summary_print(book: Workbook, sheet, last_row: int, last_column: int) -> No
     book.one_page.add("Summary")
 
 
-def summary_lines(result) -> list:
+def summary_lines(result, why=None) -> list:
     """The Summary's content: section titles (str) and (label, value, unit, words) rows; unit None is text."""
     from .figures import share_table
 
@@ -439,10 +452,9 @@ def summary_lines(result) -> list:
         lines.append((f"and {len(commitments) - SUMMARY_COMMITMENTS} more on the Plan sheet", None, None, ""))
     lines.append("Cost of de-risking at the current cap")
     lines += derisking_lines(result)
-    why = getattr(result, "why_lines", None)
-    if why:
-        lines.append("What would change the plan")
-        lines += [(text, None, None, "") for text in why]
+    if why is not None and (why.lines or why.note):
+        lines.append("What would change the plan (the Why sheet has every offer)")
+        lines += [(text, None, None, "") for text in why.lines + ([why.note] if why.note else [])]
     return lines
 
 
@@ -517,14 +529,34 @@ def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
     return chart
 
 
+#: The frontier's point kinds in plain words (the Python table keeps the short names).
+POINT_WORDS = {"unconstrained": "no cap binding (start)", "sweep": "evenly spaced", "current": "the input's cap",
+               "tightest": "tightest cap with a plan", "detail": "added where a plan exists"}
+
+
+def point_words(kind: str) -> str:
+    return ", ".join(POINT_WORDS.get(part.strip(), part.strip()) for part in str(kind).split(","))
+
+
+def _fit_axis(chart, values, name: str) -> None:
+    """The cost axis scaled to the data (a curve that starts its axis at 0 looks flat)."""
+    values = pd.to_numeric(pd.Series(np.asarray(values, dtype=float).ravel()), errors="coerce").dropna()
+    if values.empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    pad = max((high - low) * 0.1, abs(high) * 0.005, 1.0)
+    chart.set_y_axis({"name": name, "num_format": "#,##0", "min": low - pad, "max": high + pad,
+                      "major_gridlines": {"visible": True}})
+
+
 def write_frontier(frontier, path: str | Path) -> Path:
     """The de-risking curve: table and a native scatter chart (current cap and tightest cap marked)."""
     table = frontier.table
     currency = frontier.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
-        book.table("Frontier", table)
+        book = Workbook(temporary, currency)
+        book.table("Frontier", table.assign(point=table["point"].map(point_words)))
         if frontier.explanation:
             book.table("Why no plan", pd.DataFrame({"explanation": frontier.explanation.splitlines()}))
         sheet_name = "Frontier"
@@ -554,6 +586,8 @@ def write_frontier(frontier, path: str | Path) -> Path:
                                              "border": {"color": color}}})
         chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
                           "min": 0, "max": max(1.0, float(table["max_share"].max()))})
+        _fit_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]].to_numpy().ravel(),
+                  currency)
         sheet = book.sheets[sheet_name]
         sheet.insert_chart(len(table) + 3, 0, chart)
         _print_wide(sheet)
@@ -568,15 +602,18 @@ def write_comparison(comparison, path: str | Path) -> Path:
     currency = comparison.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
+        book = Workbook(temporary, currency)
         book.table("Comparison", summary)
         book.table("Moves", comparison.moves)
         share = "dependency_share"
         cost = "expected_cost"
         if share is not None and cost in summary.columns:
             columns = list(summary.columns)
-            chart = _scatter(book, "What-if cases: expected cost against dependency",
-                             share.replace("_", " "), currency)
+            failed = [str(c) for c, s in zip(summary["case"], summary["status"]) if s != "optimal"]
+            title = "What-if cases: expected cost against dependency share" + (
+                f" (no plan: {', '.join(failed)})" if failed else "")
+            chart = _scatter(book, title, "expected dependency share (value-weighted)", currency)
+            _fit_axis(chart, summary.loc[summary["status"] == "optimal", cost], f"expected cost ({currency})")
             for i, row in enumerate(summary.itertuples(index=False), start=1):
                 if row.status != "optimal":
                     continue

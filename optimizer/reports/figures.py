@@ -381,13 +381,16 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
 
 # --------------------------------------------------------------------------- frontier and comparison
 
-def frontier_chart(frontier) -> Figure:
-    """Objective and expected cost against the cap's max_share; infeasible region shaded, current plan marked."""
+def frontier_chart(frontier, axis=None) -> Figure:
+    """Objective and expected cost against the cap's max_share; infeasible region shaded, current plan marked.
+
+    axis: draw into this matplotlib Axes (the one-page PDF) instead of a new Figure."""
     table = frontier.table
     feasible = table[table["status"] == "optimal"].sort_values("max_share")
     currency = frontier.currency
-    figure = Figure(figsize=(8, 5), dpi=120)
-    axis = figure.subplots()
+    figure = Figure(figsize=(8, 5), dpi=120) if axis is None else axis.figure
+    own = axis is None
+    axis = figure.subplots() if axis is None else axis
     axis.plot(feasible["max_share"], feasible["objective"], marker="o", label="objective (expected cost + risk)")
     axis.plot(feasible["max_share"], feasible["expected_cost"], marker=".", linestyle="--",
               label="expected cost")
@@ -407,7 +410,8 @@ def frontier_chart(frontier) -> Figure:
     axis.set_xlim(0, max(1.0, float(table["max_share"].max())))
     axis.grid(alpha=0.3)
     axis.legend()
-    figure.tight_layout()
+    if own:
+        figure.tight_layout()
     return figure
 
 
@@ -416,29 +420,86 @@ def frontier_figure(frontier, path: str | Path) -> Path:
     return _save(frontier_chart(frontier), path)
 
 
-def comparison_chart(comparison) -> Figure:
-    """Expected cost against the dependency share, one labelled point per solved case."""
+def comparison_chart(comparison, axis=None) -> Figure:
+    """Expected cost against the dependency share, one numbered point per solved case (names in the legend,
+    so they never overlap), the cases with no plan listed as such; the axes fit the data.
+
+    axis: draw into this matplotlib Axes (the one-page PDF) instead of a new Figure."""
     summary = comparison.summary
     currency = comparison.currency
     share = "dependency_share" if "dependency_share" in summary.columns else None
     solved = summary[summary["status"] == "optimal"]
-    figure = Figure(figsize=(8, 5), dpi=120)
-    axis = figure.subplots()
+    figure = Figure(figsize=(10, 5), dpi=120) if axis is None else axis.figure
+    own = axis is None
+    axis = figure.subplots() if axis is None else axis
+    markers = "osD^vP*Xhp<>"
     if share is not None:
-        for row in solved.itertuples(index=False):
+        # Each case is its own legend entry (numbered on the plot): names never sit on top of each other.
+        for number, row in enumerate(solved.itertuples(index=False), start=1):
             x, y = getattr(row, share), row.expected_cost
-            axis.scatter([x], [y], s=60)
-            axis.annotate(row.case, (x, y), textcoords="offset points", xytext=(6, 4))
+            axis.scatter([x], [y], s=70, marker=markers[(number - 1) % len(markers)], zorder=3,
+                         label=f"{number}. {row.case}: {money_text(y, currency)}, {x:.1%}")
+            axis.annotate(str(number), (x, y), textcoords="offset points", xytext=(5, 5), fontsize=8)
+        for row in summary[summary["status"] != "optimal"].itertuples(index=False):
+            axis.scatter([], [], marker="x", color="grey", label=f"{row.case}: no plan ({row.status})")
+        country = next((r.data.settings.dependency_country for r in comparison.results.values()), "China")
         axis.xaxis.set_major_formatter(PercentFormatter(1.0))
-        axis.set_xlabel(share.replace("_", " "))
+        axis.set_xlabel(f"expected {country} share (value-weighted)")
+        axis.margins(x=0.15, y=0.15)
+        axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     axis.yaxis.set_major_formatter(_money(currency))
     axis.set_ylabel("expected cost")
     axis.set_title("What-if cases")
     axis.grid(alpha=0.3)
-    figure.tight_layout()
+    if own:
+        figure.tight_layout()
     return figure
 
 
 def comparison_figure(comparison, path: str | Path) -> Path:
     """Write the comparison chart (comparison_chart) to a file."""
     return _save(comparison_chart(comparison), path)
+
+
+# --------------------------------------------------------------------------- one-page PDF
+
+def glance_axis(result, axis) -> None:
+    """The plan at a glance on an Axes: each material's demand split by supplier (expected shares)."""
+    shares = glance_table(result)
+    colours = _colours(list(shares.columns))
+    left = np.zeros(len(shares))
+    for supplier in shares.columns:
+        values = shares[supplier].to_numpy()
+        axis.barh(range(len(shares)), values, left=left, color=colours[supplier], label=supplier)
+        left += values
+    axis.set_yticks(range(len(shares)))
+    axis.set_yticklabels(shares.index, fontsize=8)
+    axis.invert_yaxis()
+    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.tick_params(axis="x", labelsize=7)
+    axis.set_title("The plan: expected supply by supplier (share of each material's demand)", fontsize=9)
+    axis.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
+
+
+def one_page_pdf(path: str | Path, title: str, lines: list[str], draw) -> Path:
+    """One landscape A4 page: a title, the lines of a summary on the left, a chart on the right.
+
+    draw(axis) puts the chart on the right-hand Axes. Long lines are wrapped."""
+    figure = Figure(figsize=(11.69, 8.27))
+    figure.text(0.03, 0.955, title, fontsize=15, weight="bold", va="top")
+    wrapped = []
+    for line in lines:
+        heading = line.startswith("# ")
+        text = line[2:] if heading else line
+        for i, part in enumerate(textwrap.wrap(text, 78) or [""]):
+            wrapped.append((("  " if i and not heading else "") + part, heading))
+    size = 8.5 if len(wrapped) <= 52 else max(5.5, 8.5 * 52 / len(wrapped))
+    step = 0.86 / max(len(wrapped), 52) if len(wrapped) > 52 else 0.0163
+    y = 0.9
+    for text, heading in wrapped:
+        figure.text(0.03, y, text, fontsize=size + (0.5 if heading else 0), weight="bold" if heading else "normal",
+                    va="top", family="DejaVu Sans")
+        y -= step * (1.25 if heading else 1)
+    axis = figure.add_axes((0.58, 0.2, 0.39, 0.68))
+    draw(axis)
+    return _save(figure, path)

@@ -76,17 +76,17 @@ def _explain(data: SourcingData) -> tuple[str, pd.DataFrame]:
     table = pd.DataFrame(rows, columns=COLUMNS)
     if together:
         lines = ["No plan meets every rule, and no single kind of rule relaxed alone is enough. Relaxed together:"]
-        lines += [f"  - {text}" for text in _summarise(fixes[0][1])]
+        lines += [f"  - {text}" for text in summarise(fixes[0][1])]
     else:
         lines = ["No plan meets every rule. Any one of these would give a plan:"]
         for i, (_, relaxed) in enumerate(fixes, start=1):
-            lines.append(f"  {i}. " + "; ".join(_summarise(relaxed)))
+            lines.append(f"  {i}. " + "; ".join(summarise(relaxed)))
         if not_enough:
             lines.append("Relaxing only the " + " or only the ".join(not_enough) + " is not enough.")
     return "\n".join(lines), table
 
 
-def _summarise(relaxed: list[dict]) -> list[str]:
+def summarise(relaxed: list[dict]) -> list[str]:
     """Advice sentences, each rule's in its own words (a rule may merge rows: one sentence per material)."""
     out = []
     for rule in RULES:

@@ -481,6 +481,10 @@ def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:
         ("solver message", run.message),
         ("hand-over seconds (model to HiGHS)", round(run.handover_seconds, 3)),
         ("solve seconds (HiGHS)", round(run.solve_seconds, 3)),
+        ("method", run.method if run.method == "monolithic" else
+         f"decomposed by material ({run.blocks} blocks, {run.rounds} pricing rounds)"),
+        ("bound proved", run.bound if run.bound is not None else run.objective),
+        ("relative gap", run.gap),
         ("variables", n_vars),
         ("constraints", n_cons),
         ("scenario-tree nodes", len(built.tree.nodes)),

@@ -111,6 +111,9 @@ class Rule:
     """
 
     name: str = ""
+    #: names of this rule's model components (variables and constraints) that tie materials together
+    #: (a row over every material's cost); a decomposition across materials keeps them in its master problem
+    linking: tuple[str, ...] = ()
 
     # --- data
     def present(self, data: SourcingData) -> bool:
