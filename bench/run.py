@@ -97,28 +97,6 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
             "nodes": len(tree.nodes)}
 
 
-def _bare_highs(mps: str, options: dict):
-    import highspy
-
-    from optimizer.solving.solver import HIGHS_OPTIONS, new_highs
-
-    highs = new_highs()
-    for key, value in {**HIGHS_OPTIONS, **options}.items():
-        highs.setOptionValue(key, value)
-    if highs.readModel(mps) != highspy.HighsStatus.kOk:
-        raise RuntimeError(f"highspy could not read {mps}")
-    return highs
-
-
-def child_bare(mps: str, options: dict) -> dict:
-    highs = _bare_highs(mps, options)
-    t = time.perf_counter()
-    highs.run()
-    seconds = time.perf_counter() - t
-    return {"solve": seconds, "status": highs.modelStatusToString(highs.getModelStatus()),
-            "objective": highs.getInfo().objective_function_value, "peak_mib": peak_mib()}
-
-
 def child_sweep(instance: str) -> dict:
     import numpy as np
 
@@ -136,38 +114,25 @@ def child_sweep(instance: str) -> dict:
     return {"seconds": time.perf_counter() - t, "shares": shares, "objectives": objectives}
 
 
-def child_bare_sweep(mps: str, rows_file: str, shares: list[float]) -> dict:
-    import numpy as np
-
-    spec = json.loads(Path(rows_file).read_text())
-    rows = np.array([r for r, _ in spec["rows"]], dtype=np.int32)
-    demand = np.array([rhs for _, rhs in spec["rows"]]) / spec["share"]
-    t = time.perf_counter()
-    highs = _bare_highs(mps, {})
-    objectives = []
-    for share in [1e6] + shares:  # the frontier's UNCAPPED start, then the grid
-        highs.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), share * demand)
-        highs.run()
-        optimal = highs.getModelStatus().name == "kOptimal" if hasattr(highs.getModelStatus(), "name") else True
-        objectives.append(highs.getInfo().objective_function_value if optimal else None)
-    return {"seconds": time.perf_counter() - t, "objectives": objectives[1:]}
-
-
 def child(kind: str, args: list[str]) -> None:
     if kind == "pipeline":
         out = child_pipeline(*args)
-    elif kind == "bare":
-        out = child_bare(args[0], json.loads(args[1]))
-    elif kind == "sweep":
-        out = child_sweep(args[0])
     else:
-        out = child_bare_sweep(args[0], args[1], json.loads(args[2]))
+        out = child_sweep(args[0])
     print(json.dumps(out))
 
 
+#: The bare side runs in bench/bare.py, which imports highspy and nothing of the optimizer (see its docstring).
+BARE = HERE / "bare.py"
+_BARE_KINDS = {"bare": "solve", "bare-sweep": "sweep"}
+
+
 def start(kind: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, __file__, "--child", kind, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    if kind in _BARE_KINDS:
+        command = [sys.executable, str(BARE), _BARE_KINDS[kind], *args]
+    else:
+        command = [sys.executable, __file__, "--child", kind, *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(kind: str, process: subprocess.Popen) -> dict:
@@ -228,6 +193,10 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
         "scale": scale, "rows": ours[0]["rows"], "columns": ours[0]["columns"], "nonzeros": ours[0]["nonzeros"],
         "nodes": ours[0]["nodes"], "stages": stages, "end_to_end": end_to_end,
         "bare": median([b["solve"] for b in bare]),
+        # pair by pair (each pipeline run against the bare solve right after it), so that drift in the
+        # machine's speed while other work shares it cancels out of the ratio
+        "ratio": median([sum(o["times"].values()) / b["solve"] for o, b in zip(ours, bare)]),
+        "memory_ratio": median([o["peak_mib"] / b["peak_mib"] for o, b in zip(ours, bare)]),
         "peak_mib": median([o["peak_mib"] for o in ours]), "bare_peak_mib": median([b["peak_mib"] for b in bare]),
         "same_objective": all(o["objective"] is not None and b["objective"] is not None
                               and abs(o["objective"] - b["objective"]) <= 1e-6 * max(1, abs(b["objective"]))
@@ -241,15 +210,29 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
     row["together"] = together
     if not sweep:
         return row
-    sweeps = [spawn("sweep", str(instance)) for _ in range(repeats)]
-    bare_sweeps = [spawn("bare-sweep", str(mps), str(rows_file), json.dumps(sweeps[0]["shares"]))
-                   for _ in range(repeats)]
+    sweeps, bare_sweeps = [], []
+    for _ in range(repeats):  # in turn, ours then bare, for a ratio pair by pair
+        sweeps.append(spawn("sweep", str(instance)))
+        bare_sweeps.append(spawn("bare-sweep", str(mps), str(rows_file), json.dumps(sweeps[0]["shares"])))
+    row["sweep_ratio"] = median([a["seconds"] / b["seconds"] for a, b in zip(sweeps, bare_sweeps)])
     row["sweep"] = median([s["seconds"] for s in sweeps])
     row["bare_sweep"] = median([s["seconds"] for s in bare_sweeps])
     agree = [a is None and b is None or (a is not None and b is not None and abs(a - b) <= 1e-6 * max(1, abs(b)))
              for a, b in zip(sweeps[0]["objectives"], bare_sweeps[0]["objectives"])]
     row["sweep_agrees"] = all(agree)
     return row
+
+
+def check_bare_options() -> None:
+    """bench/bare.py keeps its own copy of the solver options (so that it imports nothing of the optimizer)."""
+    from optimizer.solving.solver import HIGHS_OPTIONS
+
+    source = BARE.read_text()
+    namespace: dict = {}
+    exec(source[source.index("\nHIGHS_OPTIONS") + 1:].split("\n", 1)[0], namespace)
+    if namespace["HIGHS_OPTIONS"] != HIGHS_OPTIONS:
+        sys.exit(f"bench/bare.py's HIGHS_OPTIONS {namespace['HIGHS_OPTIONS']} differ from the optimizer's "
+                 f"{HIGHS_OPTIONS}: copy them over.")
 
 
 def commit() -> str:
@@ -319,8 +302,8 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
             f"| {r['scale']} | {r['measured']}{at}{side} | {r['runs']} | {r['rows']:,} | {r['columns']:,} | "
             f"{r['nonzeros']:,} | {r['nodes']:,} | {s['read']:.2f} | {s['validate']:.2f} | {s['build']:.2f} | "
             f"{s['hand-over']:.2f} | {s['solve']:.2f} | {s['results']:.2f} | {s['export']:.2f} | "
-            f"{r['end_to_end']:.2f} | {r['bare']:.2f} | **{r['end_to_end'] / r['bare']:.2f}** | "
-            f"{r['peak_mib']:,.0f} | {r['bare_peak_mib']:,.0f} | **{r['peak_mib'] / r['bare_peak_mib']:.2f}** | "
+            f"{r['end_to_end']:.2f} | {r['bare']:.2f} | **{r.get('ratio', r['end_to_end'] / r['bare']):.2f}** | "
+            f"{r['peak_mib']:,.0f} | {r['bare_peak_mib']:,.0f} | **{r.get('memory_ratio', r['peak_mib'] / r['bare_peak_mib']):.2f}** | "
             f"{'yes' if r['same_objective'] else 'NO'} |")
     lines += ["", "Seconds. \"HiGHS solve\" is HiGHS's run inside the pipeline; \"bare HiGHS\" is highspy reading "
               "the MPS file the pipeline handed over and solving it with the same options. \"Side by side\": the "
@@ -332,7 +315,7 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
     for r in rows:
         if "sweep" in r:
             lines.append(f"| {r['scale']} | {r['sweep']:.2f} | {r['bare_sweep']:.2f} | "
-                         f"**{r['sweep'] / r['bare_sweep']:.2f}** | {'yes' if r['sweep_agrees'] else 'NO'} |")
+                         f"**{r.get('sweep_ratio', r['sweep'] / r['bare_sweep']):.2f}** | {'yes' if r['sweep_agrees'] else 'NO'} |")
     ipm = [r for r in rows if "bare_ipm" in r]
     if ipm:
         lines += ["", "## Choosing the HiGHS method", "", "| scale | dual simplex (default) | interior point + "
@@ -345,6 +328,9 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
     notes = HERE / "notes.md"
     if notes.exists():
         lines += [notes.read_text()]
+    stress = HERE / "stress.md"  # bench/stress.py's section, kept when this report is rewritten
+    if stress.exists():
+        lines += ["", stress.read_text()]
     path.write_text("\n".join(lines))
 
 
@@ -370,6 +356,7 @@ def main() -> None:
         child(args.child, rest)
         return
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
+    check_bare_options()
     if args.report_only:
         if "cli_seconds" not in record:
             sys.exit(f"{RECORD} holds no measurements yet: run the benchmark first.")

@@ -25,14 +25,23 @@ _PUBLIC = {
     "Comparison": ".analysis.compare", "compare": ".analysis.compare",
     "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier",
     "value_of_information": ".analysis.information",
+    "why_these_suppliers": ".analysis.why", "WhyAnalysis": ".analysis.why",
+    "sample_instance": ".analysis.sampling", "sampled_tables": ".analysis.sampling",
+    "stress": ".analysis.stress", "StressResult": ".analysis.stress", "Plan": ".analysis.stress",
+    "plan_of": ".analysis.stress", "read_plan": ".analysis.stress", "lower_bound": ".analysis.stress",
+    "write_stress": ".reports.stress", "stress_figure": ".reports.stress",
     "write_plan": ".reports.export", "write_comparison": ".reports.export", "write_frontier": ".reports.export",
     "write_tables": ".reports.export", "write_csv_tables": ".reports.export", "write_instance": ".reports.export",
     "check_outputs": ".reports.files", "Output": ".reports.files", "OutputPathError": ".reports.files",
-    "comparison_figure": ".reports.figures", "frontier_figure": ".reports.figures",
+    "comparison_figure": ".reports.figures", "frontier_figure": ".reports.figures", "plan_figure": ".reports.figures",
+    "supply_chart": ".reports.figures", "cost_chart": ".reports.figures", "share_chart": ".reports.figures",
+    "frontier_chart": ".reports.figures", "comparison_chart": ".reports.figures",
+    "supply_table": ".reports.figures", "cost_table": ".reports.figures", "share_table": ".reports.figures",
+    "write_plan_pdf": ".reports.pdf", "write_comparison_pdf": ".reports.pdf", "write_frontier_pdf": ".reports.pdf",
     "bundled_instance": ".inputs.catalog", "read_tables": ".inputs.reader",
     "generate": ".inputs.generate", "SCALES": ".inputs.generate",
     "OPTIMAL": ".solving.solver", "INFEASIBLE": ".solving.solver", "TIME_LIMIT": ".solving.solver",
-    "UNBOUNDED": ".solving.solver",
+    "UNBOUNDED": ".solving.solver", "SolveStopped": ".solving.solver",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -54,6 +63,10 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .analysis.compare import Comparison, compare
     from .analysis.frontier import Frontier, frontier
     from .analysis.information import value_of_information
+    from .analysis.why import WhyAnalysis, why_these_suppliers
+    from .analysis.sampling import sample_instance, sampled_tables
+    from .analysis.stress import Plan, StressResult, lower_bound, plan_of, read_plan, stress
+    from .reports.stress import stress_figure, write_stress
     from .inputs import from_frames, read_instance
     from .inputs.data import Settings, SourcingData
     from .inputs.edits import Overrides, apply_case, case_edits
@@ -65,8 +78,10 @@ if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .inputs.reader import read_tables
     from .reports.export import (write_comparison, write_csv_tables, write_frontier, write_instance, write_plan,
                                  write_tables)
-    from .reports.figures import comparison_figure, frontier_figure
+    from .reports.figures import (comparison_chart, comparison_figure, cost_chart, cost_table, frontier_chart,
+                                  frontier_figure, plan_figure, share_chart, share_table, supply_chart, supply_table)
     from .reports.files import Output, OutputPathError, check_outputs
+    from .reports.pdf import write_comparison_pdf, write_frontier_pdf, write_plan_pdf
     from .solving.pipeline import solve
-    from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED
+    from .solving.solver import INFEASIBLE, OPTIMAL, TIME_LIMIT, UNBOUNDED, SolveStopped
     from .solving.results import Result

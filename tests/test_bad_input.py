@@ -78,10 +78,11 @@ CELL_MISTAKES = [
     ("demand", 5, "period", "2029Q1", "sheet 'demand', row 5, column 'period': unknown period '2029Q1'; use a period "
                                       "listed in sheet 'periods'."),
     ("demand", 5, "material", "NdFeB magnet", "sheet 'demand', row 5, column 'material': unknown material 'NdFeB "
-                                              "magnet'; use a material listed in sheet 'materials': 'Dy oxide', "
-                                              "'NdFeB magnets', 'NdPr oxide', 'Tb oxide'."),
+                                              "magnet'; use a material listed in sheet 'materials' (did you mean "
+                                              "'NdFeB magnets'?)."),
     ("offers", 2, "supplier", "China refiner", "sheet 'offers', row 2, column 'supplier': unknown supplier 'China "
-                                               "refiner'; use a supplier listed in sheet 'suppliers'."),
+                                               "refiner'; use a supplier listed in sheet 'suppliers' (did you mean "
+                                               "'China refiners'?)."),
     ("disruptions", 2, "scenario", "war", "sheet 'disruptions', row 2, column 'scenario': unknown scenario 'war'; use "
                                           "a scenario listed in sheet 'scenarios': 'Lynas Kuantan outage', 'MP magnet "
                                           "ramp delay', 'calm', 'heavy-REE controls', 'licence regime returns'."),

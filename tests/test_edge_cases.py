@@ -77,9 +77,11 @@ def test_a_country_in_the_wrong_case_is_an_error_not_a_silent_no_op():
         "sheet 'settings', row 2, column 'value': unknown country 'CHINA'; did you mean 'China'? Countries are "
         "matched exactly as the suppliers sheet writes them.",
     ]
-    data = so.from_frames(make(**TWO, origin_caps=[{"country": "Chile", "max_share": 0}]))
-    assert data.warnings == ["sheet 'origin_caps', row 2, column 'country': no supplier has country 'Chile', so "
-                             "the row has no effect."]
+    with pytest.raises(so.InputError) as caught:  # a cap that would hold nothing is an error too
+        so.from_frames(make(**TWO, origin_caps=[{"country": "Chile", "max_share": 0}]))
+    assert [str(p) for p in caught.value.problems] == [
+        "sheet 'origin_caps', row 2, column 'country': no supplier has country 'Chile', so a cap on it would have "
+        "no effect; the suppliers' countries are 'China', 'Malaysia'. Use a country as the suppliers sheet writes it."]
 
 
 def test_pandas_missing_values_are_blanks():
@@ -124,8 +126,9 @@ def test_an_output_path_that_is_a_folder_is_exit_2(tmp_path, capsys):
 
 def test_cvar_label_keeps_the_level_exact():
     data = so.from_frames(make(**TWO, settings=[{"key": "cvar_level", "value": 0.975}]))
-    labels = so.solve(data).summary.set_index("metric")["label"]
-    assert labels["cvar_0.975"] == "CVaR 97.5% (mean of the worst 2.5%)"
+    summary = so.solve(data).summary.set_index("metric")
+    assert summary.loc["cvar", "label"] == "CVaR 97.5%: mean cost of the worst 2.5%"
+    assert summary.loc["cvar_level", "value"] == 0.975
 
 
 @pytest.mark.parametrize("interface", ["APPSI", "standard form"])

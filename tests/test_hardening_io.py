@@ -287,7 +287,7 @@ def test_every_valid_shape_of_plan_solves_prints_and_exports(capsys, tmp_path, s
     assert code == 0, err
     assert out.splitlines()[-2:] == [f"Plan written to {plan}", f"Tables written to {tables}"]
     summary = pd.read_excel(plan, sheet_name="Summary", header=None, engine="openpyxl")
-    assert summary.iloc[2, 1] == "optimal"
+    assert summary.iloc[3, 1] == "optimal"
     assert float(pd.read_csv(tables / "summary.csv").set_index("metric").loc["objective", "value"]) == \
         pytest.approx(objective)
     code, out, _ = run(capsys, "solve", folder, "-o", plan, "--json", "--vss")

@@ -27,7 +27,7 @@ def test_gathered_values_equal_the_expressions():
         assert row.quantity == pytest.approx(inflow_value(model, (row.supplier, row.material, row.node)),
                                              abs=1e-9)
     result = collect_results(built, run)
-    costs = result.scenario_costs.set_index("scenario")["cost_USD"]
+    costs = result.scenario_costs.set_index("scenario")["cost"]
     for scenario in model.SCENARIOS:
         assert costs[scenario] == pytest.approx(pyo.value(model.scenario_cost[scenario]), rel=1e-12)
     assert result.headline["expected_cost"] == pytest.approx(pyo.value(model.expected_cost), rel=1e-12)
@@ -77,4 +77,4 @@ def test_one_model_solved_again_with_a_decision_fixed(interface, monkeypatch):
     fixed = collect_results(built, solve_once(built.model))
     assert fixed.objective == pytest.approx(1900)
     assert fixed.flows.set_index("supplier")["quantity"].to_dict() == pytest.approx({"A": 70, "S": 30})
-    assert fixed.scenario_costs["cost_USD"].tolist() == pytest.approx([1900])
+    assert fixed.scenario_costs["cost"].tolist() == pytest.approx([1900])

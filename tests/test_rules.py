@@ -175,12 +175,12 @@ def test_cvar_is_the_tail_scenario_and_its_cap_binds():
     """beta = 0.9 and p(ban) = 0.1: CVaR is the ban scenario's cost. Capping it at 2500 forces a hedge."""
     base = HEDGE
     free = solve(make(**base, settings=[{"key": "cvar_level", "value": 0.9}]))
-    assert free.headline["cvar_0.9"] == pytest.approx(5000)  # nothing arrives in ban: 100 x 50
+    assert free.headline["cvar"] == pytest.approx(5000)  # nothing arrives in ban: 100 x 50
     capped = solve(make(**base, settings=[{"key": "cvar_level", "value": 0.9}, {"key": "cvar_max", "value": 2500}]))
     # w from Lynas is delivered in both scenarios: ban costs 20 w + 50 (100 - w) = 5000 - 30 w = 2500,
     # so w = 250 / 3; calm tops up from China, 1000 + 10 w < 2500, so ban stays the 10% tail.
     w = 250 / 3
-    assert capped.headline["cvar_0.9"] == pytest.approx(2500)
+    assert capped.headline["cvar"] == pytest.approx(2500)
     assert capped.plan.set_index("supplier")["quantity"]["Lynas"] == pytest.approx(w)
 
 

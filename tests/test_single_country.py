@@ -207,7 +207,7 @@ def test_the_command_line_takes_the_single_country_cap(capsys, tmp_path):
     assert code == 0
     assert json.loads(out)["summary"]["expected_cost"] == pytest.approx(1350)
     prices = pd.read_excel(tmp_path / "p.xlsx", sheet_name="Shadow prices", engine="openpyxl")
-    binding = prices[prices["rule"] == "single-country cap"].set_index("name")["value"]
+    binding = prices[prices["Rule"] == "single-country cap"].set_index("Name")["Value"]
     assert binding.to_dict() == pytest.approx({"* refining: China": 10, "* refining: Malaysia": 0})
     code = main(["frontier", str(folder), "--cap", "*:refining", "--points", "3", "-o", str(tmp_path / "f.xlsx")])
     out = capsys.readouterr().out

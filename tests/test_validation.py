@@ -89,7 +89,7 @@ def test_unknown_names():
         "sheet 'demand', row 2, column 'period': unknown period '2026Q1'; use a period listed in sheet "
         "'periods': 't1'.",
         "sheet 'offers', row 2, column 'supplier': unknown supplier 'Lynsa'; use a supplier listed in sheet "
-        "'suppliers': 'Lynas', 'Vault'.",
+        "'suppliers' (did you mean 'Lynas'?).",
         "sheet 'service_levels', row 2, column 'scenario': unknown scenario 'ban'; use a scenario listed in "
         "sheet 'scenarios': 'base'.",
     ]
@@ -133,6 +133,9 @@ def test_unknown_supplier_kind_and_stage():
                                supplier("Vault", "stockpile", "United States")],
                     origin_caps=[{"country": "China", "stage": "smelting", "max_share": 0.5}]) == [
         "sheet 'suppliers', row 2, column 'kind': unknown kind 'broker'; use contract, spot or stockpile.",
+        "sheet 'origin_caps', row 2, column 'country': no supplier has country 'China', so a cap on it would "
+        "have no effect; the suppliers' countries are 'Malaysia', 'United States'. Use a country as the "
+        "suppliers sheet writes it.",
         "sheet 'origin_caps', row 2, column 'stage': unknown stage 'smelting'; use one of 'mining', 'refining' "
         "(the '<stage>_country' columns of suppliers).",
     ]

@@ -16,7 +16,7 @@ from ..inputs.edits import Edit, apply_case, case_edits
 from ..inputs.errors import InputError
 from ..model.rules.origin_caps import reached_share
 from ..solving.pipeline import solve
-from ..solving.results import Result
+from ..solving.results import COST_PARTS, Result
 
 BASE = "base"
 
@@ -36,15 +36,14 @@ class Comparison:
 
 def expected_flows(result: Result) -> pd.DataFrame:
     """Probability-weighted quantity and cost per material and supplier (contracts, spot and draws)."""
-    currency = result.data.settings.currency
     flows = result.flows.merge(result.scenario_costs[["scenario", "probability"]], on="scenario")
     flows["quantity"] *= flows["probability"]
-    flows["cost"] = flows[f"cost_{currency}"] * flows["probability"]
+    flows["cost"] = flows["cost"] * flows["probability"]
     grouped = flows.groupby(["material", "supplier"], sort=False)[["quantity", "cost"]].sum()
     fees = result.plan[result.plan["decision"] == "stockpile reservation"]
     for row in fees.itertuples():
         key = (row.material, row.supplier)
-        fee = getattr(row, f"expected_cost_{currency}")
+        fee = row.expected_cost
         if key in grouped.index:
             grouped.loc[key, "cost"] += fee
         else:
@@ -58,44 +57,50 @@ def case_row(name: str, result: Result) -> dict:
     if not result.optimal:
         row["why"] = " ".join(line.strip() for line in result.message.splitlines())
         return row
-    currency = result.data.settings.currency
     costs = result.scenario_costs
     p = costs["probability"].to_numpy()
     headline = result.headline
     row["why"] = ""
     row["objective"] = result.objective
-    row[f"expected_cost_{currency}"] = headline["expected_cost"]
-    for part in ("reservation", "contract", "spot", "stockpile_draw", "holding", "shortage"):
-        row[f"{part}_{currency}"] = float(np.dot(p, costs[f"{part}_{currency}"]))
-    cvar_key = next(k for k in headline if k.startswith("cvar_"))
-    row[f"{cvar_key}_{currency}"] = headline[cvar_key]
-    row[f"worst_scenario_{currency}"] = headline["worst_scenario_cost"]
+    row["expected_cost"] = headline["expected_cost"]
+    for part in COST_PARTS:
+        row[part] = float(np.dot(p, costs[part]))
+    row["cvar"] = headline["cvar"]
+    row["worst_scenario_cost"] = headline["worst_scenario_cost"]
     shares = result.origin_shares
     # Joined on each cap row's stable id; the column is headed with its name. The share a cap reached is
     # the one definition of origin_caps.reached_share (the highest over the rows it constrains).
     for input_row, group in shares.groupby("input_row", sort=False):
         row[f"share {group['cap'].iloc[0]}"] = reached_share(group, {input_row})
-    share_key = next(k for k in headline if k.startswith("expected_") and k.endswith("_share"))
-    row[share_key] = headline[share_key]
+    row["dependency_share"] = headline["dependency_share"]
     row["lowest_fill_rate"] = headline["lowest_fill_rate"]
     return row
 
 
 def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
-            progress: Progress | None = None) -> Comparison:
-    """Solve the base and each case (default: the cases sheet); an infeasible or broken case is a row, not an abort."""
+            progress: Progress | None = None, *, method: str = "auto", workers: int | None = None,
+            scheduler: str | None = None) -> Comparison:
+    """Solve the base and each case (default: the cases sheet). Every case is applied and validated before
+    any is solved: a bad case raises InputError naming its rows of the cases sheet (every bad case at once).
+    An infeasible case, or one that stopped at the time limit, is a row that says so.
+
+    method, workers, scheduler: how each case is solved (see `solve`)."""
     cases = case_edits(data) if cases is None else cases
+    prepared: dict[str, SourcingData] = {BASE: data}
+    problems = []
+    for name, edits in cases.items():
+        try:
+            prepared[name] = data if not edits else apply_case(data, name, edits)
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)
     results: dict[str, Result] = {}
     rows = []
-    for name, edits in [(BASE, [])] + list(cases.items()):
+    for name, case_data in prepared.items():
         if progress:
             progress(name)
-        try:
-            case_data = data if not edits else apply_case(data, name, edits)
-        except InputError as error:
-            rows.append({"case": name, "status": "bad case", "why": str(error)})
-            continue
-        result = solve(case_data)
+        result = solve(case_data, method=method, workers=workers, scheduler=scheduler)
         results[name] = result
         rows.append(case_row(name, result))
     summary = pd.DataFrame(rows)
@@ -105,7 +110,7 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
 
 def _moves(results: dict[str, Result]) -> pd.DataFrame:
     """How expected purchases move between suppliers, by material, against the base."""
-    columns = ["case", "material", "supplier", "base_quantity", "case_quantity", "change_quantity",
+    columns = ["case", "material", "supplier", "unit", "base_quantity", "case_quantity", "change_quantity",
                "base_cost", "case_cost", "change_cost"]
     base = results.get(BASE)
     if base is None or not base.optimal:
@@ -127,8 +132,11 @@ def _moves(results: dict[str, Result]) -> pd.DataFrame:
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=columns)
-    moves = pd.concat(frames, ignore_index=True)[columns]
-    moved = (moves["change_quantity"].abs() > 1e-6) | (moves["change_cost"].abs() > 1e-6)
-    currency = results[BASE].data.settings.currency
-    return moves[moved].reset_index(drop=True).rename(columns={
-        c: f"{c}_{currency}" for c in ("base_cost", "case_cost", "change_cost")})
+    order = {name: i for i, name in enumerate(results)}
+    moves = pd.concat(frames, ignore_index=True)
+    moves["unit"] = moves["material"].map(base.data.materials["unit"].fillna("unit"))
+    moves = moves[(moves["change_quantity"].abs() > 1e-6) | (moves["change_cost"].abs() > 1e-6)]
+    # the biggest moves of money first, within each case
+    moves = moves.assign(_case=moves["case"].map(order), _size=-moves["change_cost"].abs())
+    moves = moves.sort_values(["_case", "_size"], kind="stable")
+    return moves[columns].reset_index(drop=True)

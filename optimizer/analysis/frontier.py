@@ -22,7 +22,7 @@ from ..model.rules import RULES, Rule
 from ..model.rules.origin_caps import reached_share
 from ..solving.explain import explain_infeasibility
 from ..solving.results import Result, collect_results
-from ..solving.solver import HandedOver
+from ..solving.solver import INFEASIBLE, HandedOver, SolveStopped
 from .compare import case_row
 
 Progress = Callable[[float], None]
@@ -37,6 +37,8 @@ class Frontier:
 
     cap: the swept cap's name; tightest: the smallest feasible share (None if none is feasible);
     current: the share in the input (None when the input had no such cap).
+    stopped: shares at which HiGHS stopped at the time limit (or otherwise without a proof): not on the
+    curve, and when the bisection met one, `tightest` is only the smallest share proven feasible.
     """
 
     table: pd.DataFrame
@@ -47,6 +49,7 @@ class Frontier:
     currency: str = "USD"
     results: dict[float, Result] = field(default_factory=dict, repr=False)
     explanation: str = ""
+    stopped: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,9 +106,12 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     at = sweep.at
 
     free = at(UNCAPPED)
+    if free.status == INFEASIBLE:
+        raise InputError([Problem(None, None, None, f"no plan exists even without the {name} cap; the frontier "
+                                                    "needs a feasible start (solve the instance to see why).")])
     if not free.optimal:
-        raise InputError([Problem(None, None, None, f"no plan exists even without the {name} cap "
-                                                    f"({free.status}); the frontier needs a feasible start.")])
+        raise SolveStopped(free.status, f"the frontier's first solve, without the {name} cap, stopped without a "
+                                        f"proven optimum: {free.message}")
     start = reached_share(free.origin_shares, swept.ids)
     grid = np.linspace(start, 0.0, points)
     kinds = {_key(s): "sweep" for s in grid}
@@ -114,17 +120,22 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
         result = at(share)
         if result.optimal:
             last_feasible = share
-        elif first_infeasible is None:
+        elif result.status == INFEASIBLE and first_infeasible is None:
             first_infeasible = share
-    tightest = 0.0 if first_infeasible is None else None
+    tightest = None
+    if first_infeasible is None:
+        tightest = last_feasible  # 0 when every point solved; the smallest share proven when some stopped
     if first_infeasible is not None and last_feasible is not None:
         low, high = first_infeasible, last_feasible
         while high - low > tolerance:
             middle = (low + high) / 2
-            if at(middle).optimal:
+            point = at(middle)
+            if point.optimal:
                 high = middle
-            else:
+            elif point.status == INFEASIBLE:
                 low = middle
+            else:
+                break  # stopped at the time limit: the tightest cap is known only to lie in [low, high]
         tightest = high
         kinds[_key(high)] = "tightest"
     if first_infeasible is not None and tightest is not None and tightest < start:
@@ -138,15 +149,19 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
             kinds.get(_key(current), "current")
     unconstrained = kinds.get(_key(start), "sweep")
     kinds[_key(start)] = "unconstrained" + (", current" if "current" in unconstrained else "")
-    table = pd.DataFrame([_point(share, kinds[share], sweep.results[share], name, swept, tightest)
-                          for share in sorted(kinds, reverse=True)])
     explanation = ""
     if first_infeasible is not None:
         message, _ = explain_infeasibility(_with_share(data, swept, first_infeasible))
         explanation = f"At {first_infeasible:.1%}: " + message
+    stopped = sorted((s for s, r in sweep.results.items() if not r.optimal and r.status != INFEASIBLE),
+                     reverse=True)
+    for share in stopped:
+        kinds.setdefault(share, "stopped")
+    table = pd.DataFrame([_point(share, kinds[share], sweep.results[share], name, swept, tightest)
+                          for share in sorted(kinds, reverse=True)])
     return Frontier(table=table, cap=name, tightest=tightest, current=current, unconstrained_share=start,
                     currency=data.settings.currency, results={s: sweep.results[s] for s in kinds},
-                    explanation=explanation)
+                    explanation=explanation, stopped=stopped)
 
 
 def _with_share(data: SourcingData, swept: SweptCap, share: float) -> SourcingData:
@@ -188,7 +203,7 @@ def _point(share: float, kind: str, result: Result, cap_name: str, swept: SweptC
         row["achieved_share"] = reached_share(result.origin_shares, swept.ids)
         # One max_share moves every swept cap row at once: its value is the sum of their prices.
         row["shadow_price_per_point"] = float(prices.loc[prices["input_row"].isin(swept.ids), "value"].sum())
-    else:
+    elif result.status == INFEASIBLE:
         floor = f"{tightest:.2%}" if tightest is not None else "any share"
         row["why"] = (f"No plan meets every rule with the {cap_name} cap at {share:.1%}: the tightest feasible "
                       f"cap is {floor}. " + row.get("why", ""))

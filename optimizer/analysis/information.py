@@ -21,11 +21,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+import pyomo.environ as pyo
+
 from ..inputs.data import SourcingData
-from ..solving.results import cvar_of, decision_value
 from ..model import build
-from ..solving.solver import OPTIMAL, make_solver, run_solver
+from ..model.rules import rule_named
 from ..model.tree import offer_factors
+from ..solving.explain import TOLERANCE, present_rules, summarise
+from ..solving.results import cvar_of, decision_value
+from ..solving.solver import OPTIMAL, make_solver, run_solver
 
 
 def _relaxed_settings(data: SourcingData):
@@ -64,15 +68,14 @@ def value_of_information(data: SourcingData) -> pd.DataFrame:
     ev = run_solver(ev_built.model, make_solver(data.settings.time_limit))
 
     eev_status, eev_value = "not solved", None
+    relaxed_value, broken = None, []
     if ev.status == OPTIMAL:
         eev_built = build(data)
-        model = eev_built.model
-        for key, var in ev_built.model.contract_quantity.items():
-            model.contract_quantity[key].fix(decision_value(var))
-        for key, var in ev_built.model.reserved_quantity.items():
-            model.reserved_quantity[key].fix(decision_value(var))
-        eev = run_solver(model, make_solver(data.settings.time_limit))
+        _fix_first_stage(eev_built.model, ev_built.model)
+        eev = run_solver(eev_built.model, make_solver(data.settings.time_limit))
         eev_status, eev_value = eev.status, eev.objective
+        if eev.status != OPTIMAL:
+            relaxed_value, broken = _relaxed_eev(data, ev_built.model)
 
     ws_costs, ws_status = [], OPTIMAL
     for w, scenario in enumerate(data.scenarios.index):
@@ -98,14 +101,57 @@ def value_of_information(data: SourcingData) -> pd.DataFrame:
         row("WS", ws_value, ws_status, "objective if the scenario were known before contracting"),
     ]
     vss_ok = rp.status == OPTIMAL and eev_status == OPTIMAL
+    breaks = ("planning for the average future signs contracts and reservations that break the rules in some "
+              "scenario: to live with them one would have to " + "; ".join(broken) + ". ") if broken else ""
     rows.append(row("VSS = EEV - RP", eev_value - rp.objective if vss_ok else None,
                     OPTIMAL if vss_ok else (eev_status if eev_status != OPTIMAL else rp.status),
                     "what planning for the scenarios saves over planning for the average"
                     if vss_ok or eev_status == "not solved" else
-                    "the average-scenario plan cannot meet the rules in every scenario: planning for the "
-                    "scenarios is worth more than any finite amount"))
+                    breaks[:1].upper() + breaks[1:] + "By Birge and Louveaux the VSS is then infinite: the "
+                    "stochastic plan is the only one of the two that keeps the rules."))
+    if relaxed_value is not None:
+        rows.append(row("EEV, broken rules relaxed", relaxed_value, OPTIMAL,
+                        "the average-scenario plan's objective in every scenario, with the rules it breaks "
+                        "relaxed by the least amount (as above)"))
+        rows.append(row("VSS, broken rules relaxed", relaxed_value - rp.objective if rp.status == OPTIMAL
+                        else None, OPTIMAL if rp.status == OPTIMAL else rp.status,
+                        "what the stochastic plan saves over the average-scenario plan when that plan is let "
+                        "off the rules it breaks (it can be negative: breaking a rule can save money)"))
     evpi_ok = rp.status == OPTIMAL and ws_value is not None
     rows.append(row("EVPI = RP - WS", rp.objective - ws_value if evpi_ok else None,
                     OPTIMAL if evpi_ok else "not solved",
                     "the most that perfect intelligence about the disruptions would be worth"))
     return pd.DataFrame(rows)
+
+
+def _fix_first_stage(model, source) -> None:
+    """The contracts and reservations of `source` (a solved model) fixed in `model`."""
+    for key, var in source.contract_quantity.items():
+        model.contract_quantity[key].fix(decision_value(var))
+    for key, var in source.reserved_quantity.items():
+        model.reserved_quantity[key].fix(decision_value(var))
+
+
+def _relaxed_eev(data: SourcingData, ev_model) -> tuple[float | None, list[str]]:
+    """When the EV plan cannot keep the rules: what breaks (each rule's advice, relaxed by the least total
+    amount, as `explain` words it) and the EV plan's objective with exactly those relaxations allowed."""
+    rules = frozenset(present_rules(data))
+    if not rules:
+        return None, []
+    built = build(data, elastic=rules)
+    model = built.model
+    _fix_first_stage(model, ev_model)
+    least = run_solver(model, make_solver(data.settings.time_limit))
+    if least.status != OPTIMAL:
+        return None, ["relax the balances or capacities themselves (no relaxation of the rules is enough)"]
+    advice = []
+    for relaxation in model.relaxations:
+        amount = float(relaxation.variable.value or 0.0)
+        if amount > TOLERANCE:
+            advice.append(rule_named(relaxation.rule).advise(data, relaxation.instance, amount))
+        relaxation.variable.setub(amount * (1 + 1e-9) + 1e-9)
+    model.total_objective.deactivate()
+    weight = data.settings.cvar_weight
+    model.cost_objective = pyo.Objective(expr=model.expected_cost + (weight * model.cvar if weight > 0 else 0))
+    relaxed = run_solver(model, make_solver(data.settings.time_limit))
+    return (relaxed.objective if relaxed.status == OPTIMAL else None), summarise(advice)

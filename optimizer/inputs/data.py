@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 
@@ -45,6 +46,12 @@ class SourcingData:
     origin_caps: one row per cap: cap (a readable name), country, stage, material, max_share, per_period.
     fill_floors: index (material, scenario); min_fill_rate, resolved from service_levels.
     supplier_caps: supplier, material (None = each), max_share.
+    disruption_model: one row per event (index: spreadsheet row): event, group (the event's name when
+        blank), supplier, material, country, stage (filters, None = any), probability (of starting in a
+        period), earliest_start (a period label), duration_min, duration_max (whole periods),
+        availability_min, availability_max, price_multiplier_min, price_multiplier_max (defaults 1).
+    unnamed_fill_floors: material -> fill-rate floor in a scenario the service_levels sheet does not name
+        (a sampled future), from its rows with a blank scenario; 0 when none.
     """
 
     periods: list[str]
@@ -61,6 +68,8 @@ class SourcingData:
     supplier_caps: pd.DataFrame
     settings: Settings
     cases: pd.DataFrame
+    disruption_model: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unnamed_fill_floors: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     tables: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     source: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -71,3 +80,33 @@ class SourcingData:
 
     def countries(self) -> set[str]:
         return {c for s in self.stages for c in self.suppliers[s] if c is not None}
+
+
+def disruption_matches(disruption, offers: pd.DataFrame, countries: np.ndarray, stages: list[str],
+                       period_index: np.ndarray, position: dict[str, int]) -> np.ndarray:
+    """Which offers one disruption row touches: every filled filter matches (country with stage: that
+    stage's country; country alone: any stage; stage alone: the stage applies), in its periods start..end.
+
+    offers: data.offers with its index as columns; countries: offers x stages; period_index: each offer's
+    period position. The one definition, used by the scenario factors and by the check for rows that
+    match nothing.
+    """
+    d = disruption
+    match = (period_index >= position[d.start]) & (period_index <= position[d.end])
+    if d.supplier is not None:
+        match &= (offers["supplier"] == d.supplier).to_numpy()
+    if d.material is not None:
+        match &= (offers["material"] == d.material).to_numpy()
+    if d.stage is not None:
+        column = countries[:, stages.index(d.stage)]
+        match &= (column == d.country) if d.country is not None else (column != None)  # noqa: E711
+    elif d.country is not None:
+        match &= (countries == d.country).any(axis=1) if countries.shape[1] else False
+    return match
+
+
+def offer_countries(data: SourcingData, offers: pd.DataFrame) -> np.ndarray:
+    """offers x stages array of each offer's supplier's country at each stage (None: not applicable)."""
+    if not data.stages:
+        return np.empty((len(offers), 0), dtype=object)
+    return data.suppliers.loc[offers["supplier"], data.stages].to_numpy(dtype=object)

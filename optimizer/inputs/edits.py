@@ -17,8 +17,8 @@ import pandas as pd
 from .data import SourcingData
 from .errors import InputError, Problem, describe
 from .reader import Tables
-from .schema import SHEETS, STAGE_SUFFIX
-from .validate import validate
+from .schema import MAGNITUDE_LIMITS, SHEETS, STAGE_SUFFIX
+from .validate import too_large, validate
 
 ACTIONS = ("set", "scale", "drop")
 
@@ -39,6 +39,7 @@ class Edit:
     origin: Problem
     create: bool = False
     optional: bool = False  # a `drop` that may match nothing
+    note: str = ""  # said to the user when the edit is applied (e.g. which scenarios an override dropped)
 
 
 class CapKey(NamedTuple):
@@ -138,9 +139,19 @@ def _number(value: object, edit: Edit, what: str) -> float:
     return number
 
 
-def apply_edits(tables: Tables, edits: list[Edit]) -> Tables:
-    """A copy of tables with every edit applied in order. Raises InputError naming the edit's origin."""
+#: Where the edits went: (sheet, row, column) -> the edit that wrote the cell; (sheet, row, None) -> the edit
+#: that added the row (overrides only); (sheet, None, None) -> the edits that changed the sheet.
+Touched = dict
+
+
+def apply_edits(tables: Tables, edits: list[Edit], touched: Touched | None = None) -> Tables:
+    """A copy of tables with every edit applied in order. Raises InputError naming the edit's origin.
+
+    touched, when given, is filled with where each edit went (see Touched), so that a problem the edited
+    tables have can be laid at the edit that made it.
+    """
     tables = {name: table.copy() for name, table in tables.items()}
+    touched = {} if touched is None else touched
     for edit in edits:
         if edit.sheet not in SHEETS or edit.sheet == "cases":
             raise InputError([_at(edit.origin, "sheet", f"unknown sheet {describe(edit.sheet)}; use one of "
@@ -163,10 +174,16 @@ def apply_edits(tables: Tables, edits: list[Edit]) -> Tables:
             if edit.action == "set" and edit.create:
                 table = _append(table, edit)
                 tables[edit.sheet] = table
+                touched[(edit.sheet, int(table.index[-1]), None)] = edit
+                touched.setdefault((edit.sheet, None, None), []).append(edit)
                 continue
             conditions = "; ".join(f"{c}{o}{v or ''}" for c, o, v in edit.where) or "(all rows)"
             raise InputError([_at(edit.origin, "where", f"no row of sheet '{edit.sheet}' matches "
                                                         f"{describe(conditions)}; check the names.")])
+        touched.setdefault((edit.sheet, None, None), []).append(edit)
+        if edit.action != "drop":
+            for row in table.index[mask]:
+                touched[(edit.sheet, int(row), edit.column)] = edit
         if edit.action == "drop":
             table = table[~mask]
         elif edit.action == "set":
@@ -176,17 +193,38 @@ def apply_edits(tables: Tables, edits: list[Edit]) -> Tables:
             table.loc[mask, edit.column] = _as_text(edit.value) if not isinstance(edit.value, float) else edit.value
         else:
             factor = _number(edit.value, edit, "scale")
+            if factor < 0:
+                raise InputError([_at(edit.origin, "value", f"scale needs a factor of 0 or more, not "
+                                                            f"{describe(edit.value)}.")])
             if edit.column not in table.columns:
                 table[edit.column] = None
             column = table[edit.column].astype(object)
+            limit = MAGNITUDE_LIMITS.get((edit.sheet, edit.column))
             for row in table.index[mask]:
                 cell = column[row]
                 if _as_text(cell) is None:
                     continue  # a blank (unlimited capacity, default term) stays blank
-                column[row] = _number(cell, edit, f"scaling {edit.sheet} row {row}") * factor
+                before = _number(cell, edit, f"scaling {edit.sheet} row {row}")
+                scaled = before * factor
+                if not math.isfinite(scaled) or (limit is not None and scaled > limit[0]):
+                    raise InputError([_at(edit.origin, "value", _scaled_too_far(edit, row, before, scaled,
+                                                                                limit))])
+                column[row] = scaled
             table[edit.column] = column
         tables[edit.sheet] = table.astype(object).where(table.notna(), None)
     return tables
+
+
+def _scaled_too_far(edit: Edit, row: int, before: float, scaled: float, limit) -> str:
+    """A scale factor that takes a cell beyond what the input may hold, in the words of the edit (the scaled
+    number is the edit's result, never shown as a value the user typed)."""
+    cell = f"the {edit.column} {describe(before)} in sheet '{edit.sheet}', row {row}"
+    if limit is None:
+        return f"scaling {cell} by {describe(edit.value)} gives a number too large to compute; use a smaller factor."
+    bound, what = limit
+    result = "a number too large to compute" if not math.isfinite(scaled) else f"{scaled:.3g}"
+    return (f"scaling {cell} by {describe(edit.value)} gives {result}, above the limit of "
+            f"{bound:.0e} for {what}".replace("e+", "e") + "; use a smaller factor.")
 
 
 def _append(table: pd.DataFrame, edit: Edit) -> pd.DataFrame:
@@ -200,14 +238,44 @@ def _append(table: pd.DataFrame, edit: Edit) -> pd.DataFrame:
 
 
 def apply_case(data: SourcingData, name: str, edits: list[Edit]) -> SourcingData:
-    """Validated data for one case (or set of overrides); input errors say which case broke what."""
-    tables = apply_edits(data.tables, edits)
+    """Validated data for one case (or set of overrides). A problem the edits leave is laid at the edit that
+    made it: a row of the cases sheet, or the command-line option as the user typed it."""
+    touched: Touched = {}
+    tables = apply_edits(data.tables, edits, touched)
     try:
-        edited = validate(tables, source=f"{data.source} [{name}]")
+        edited = validate(tables, source=f"{data.source} [{name}]", known_countries=data.countries())
     except InputError as error:
-        raise InputError([Problem(p.sheet, p.row, p.column, f"after the edits of '{name}': {p.message}")
-                          for p in error.problems]) from None
+        problems = list(dict.fromkeys(_blame(name, edits, touched, p) for p in error.problems))
+        raise InputError(problems) from None
+    edited.warnings.extend(dict.fromkeys(edit.note for edit in edits if edit.note))
     return edited
+
+
+_VERBS = {"set": "sets", "scale": "scales", "drop": "drops"}
+
+
+def _blame(name: str, edits: list[Edit], touched: Touched, problem: Problem) -> Problem:
+    """The problem an edited table has, located at the edit that made it (see apply_case)."""
+    cell = touched.get((problem.sheet, problem.row, problem.column))
+    added = touched.get((problem.sheet, problem.row, None))
+    edit = cell or added
+    where = problem.location()
+    if edit is not None:
+        if edit.origin.sheet == "cases":
+            return Problem("cases", edit.origin.row, "value" if edit.action != "drop" else "action",
+                           f"case '{name}' {_VERBS[edit.action]} {where}: {problem.message}")
+        if added is not None or edit.action == "set":  # the value is the option's own: no (made-up) row
+            return Problem(None, None, None, f"{edit.origin.message}: {problem.message}")
+        return Problem(None, None, None, f"{edit.origin.message} {_VERBS[edit.action]} {where}: {problem.message}")
+    # A problem of a cell no edit wrote (a sum, a name a drop left dangling): the edits of its sheet, or all.
+    suspects = touched.get((problem.sheet, None, None)) or edits
+    origins = list(dict.fromkeys(e.origin for e in suspects))
+    if origins[0].sheet == "cases":
+        rows = sorted({o.row for o in origins})
+        also = f" (its rows {', '.join(map(str, rows))})" if len(rows) > 1 else ""
+        return Problem("cases", rows[0], None, f"after the edits of case '{name}'{also}, {problem}")
+    options = ", ".join(o.message.removeprefix("option ") for o in origins)
+    return Problem(None, None, None, f"after option{'s' if len(origins) > 1 else ''} {options}: {problem}")
 
 
 # --------------------------------------------------------------------------- overrides
@@ -256,13 +324,11 @@ class Overrides:
         for name in self.drop_supplier or ():
             origin = _option("--drop-supplier", name)
             edits.append(Edit("suppliers", (("supplier", "=", name),), "supplier", "drop", None, origin))
-            for sheet in ("offers", "disruptions", "supplier_caps"):  # every row that names it
+            for sheet in ("offers", "disruptions", "disruption_model", "supplier_caps"):  # every row that names it
                 edits.append(Edit(sheet, (("supplier", "=", name),), "supplier", "drop", None, origin,
                                   optional=True))
-        settings: list[Edit] = []
-        for text in self.probability or ():  # each rescales the probabilities the ones before it left
-            settings += _probability_edits(apply_edits(tables, settings) if settings else tables, text)
-        edits += settings
+        if self.probability:
+            edits += _probability_edits(tables, self.probability)
         return edits
 
 
@@ -277,25 +343,63 @@ def _pair(text: str, option: str, example: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
-def _probability_edits(tables: Tables, text: str) -> list[Edit]:
-    """Set one scenario's probability and scale the others so that they still sum to 1."""
-    name, value = _pair(text, "--probability", "'heavy-REE controls=0.5'")
-    origin = _option("--probability", text)
-    new = _number(value, Edit("scenarios", (), "probability", "set", value, origin), "--probability")
+def _probability_edits(tables: Tables, texts: list[str]) -> list[Edit]:
+    """Set these scenarios' probabilities and scale the others so that all still sum to 1. Probabilities
+    that sum to 1 on their own keep only those scenarios: the others are dropped (with their disruptions
+    and service levels), and the user is told which."""
     scenarios = tables.get("scenarios")
-    if scenarios is None or not (scenarios["scenario"].map(_as_text) == name).any():
-        raise InputError([Problem(None, None, None, f"option --probability {describe(text)}: no scenario named "
-                                                    f"{describe(name)}.")])
-    others = scenarios[scenarios["scenario"].map(_as_text) != name]["probability"]
+    names = [] if scenarios is None else [_as_text(c) for c in scenarios["scenario"]]
+    given: dict[str, tuple[float, Problem]] = {}
+    for text in texts:
+        name, value = _pair(text, "--probability", "'heavy-REE controls=0.5'")
+        origin = _option("--probability", text)
+        new = _number(value, Edit("scenarios", (), "probability", "set", value, origin), "--probability")
+        if not 0 < new <= 1:
+            raise InputError([_at(origin, None, "a probability must be above 0 and at most 1 (1 keeps only "
+                                                "this scenario).")])
+        if name not in names:
+            if not names and name == "base" and new == 1:  # the one implicit scenario: nothing to change
+                return []
+            listing = ", ".join(f"'{n}'" for n in names if n) or "none: the instance has one scenario, 'base'"
+            raise InputError([_at(origin, None, f"no scenario named {describe(name)}; the scenarios are {listing}.")])
+        if name in given:
+            raise InputError([_at(origin, None, f"scenario {describe(name)} is given twice; give it once.")])
+        given[name] = (new, origin)
+    total = math.fsum(p for p, _ in given.values())
+    first = next(iter(given.values()))[1]
+    origins = [o for _, o in given.values()]
+    everything = Problem(None, None, None, "option " + " ".join(
+        "--probability " + o.message.removeprefix("option --probability ") for o in origins)) \
+        if len(origins) > 1 else first
+    if total > 1 + 1e-9:
+        raise InputError([_at(everything, None, f"the probabilities given sum to {total:.6g}, more than 1; "
+                                                "lower them.")])
+    others = [n for n in names if n not in given]
+    edits = [Edit("scenarios", (("scenario", "=", n),), "probability", "set", repr(p), o) for n, (p, o) in given.items()]
+    if not others:
+        if total < 1 - 1e-6:
+            raise InputError([_at(everything, None, f"every scenario is given, and the probabilities sum to "
+                                                    f"{total:.6g}, not 1; make them sum to 1.")])
+        return edits
+    if total >= 1 - 1e-6:
+        dropped = ", ".join(f"'{n}'" for n in others)
+        kept = " and ".join(f"'{n}'" for n in given)
+        note = (f"{everything.message}: only {'scenario' if len(given) == 1 else 'scenarios'} {kept} "
+                f"{'is' if len(given) == 1 else 'are'} kept; {dropped} "
+                f"{'is' if len(others) == 1 else 'are'} dropped, with their disruptions and service levels.")
+        for n in others:
+            for sheet in ("scenarios", "disruptions", "service_levels"):
+                edits.append(Edit(sheet, (("scenario", "=", n),), "scenario", "drop", None, everything,
+                                  optional=sheet != "scenarios", note=note))
+        return edits
     rest = 0.0
-    for cell in others:
-        if _as_text(cell) is not None:
-            rest += _number(cell, Edit("scenarios", (), "probability", "scale", cell, origin), "--probability")
-    if not 0 < new <= 1 or (rest <= 0 and new < 1):
-        raise InputError([Problem(None, None, None, f"option --probability {describe(text)}: the probability must "
-                                                    "be above 0 and at most 1, with other scenarios to rescale.")])
-    edits = [Edit("scenarios", (("scenario", "=", name),), "probability", "set", repr(new), origin)]
-    if rest > 0 and len(others):
-        edits.append(Edit("scenarios", (("scenario", "!=", name),), "probability", "scale",
-                          repr((1 - new) / rest), origin))
+    for name, cell in zip(names, scenarios["probability"]):
+        if name not in given and _as_text(cell) is not None:
+            rest += _number(cell, Edit("scenarios", (), "probability", "scale", cell, everything), "--probability")
+    if rest <= 0:
+        raise InputError([_at(everything, None, "the other scenarios have no probability to rescale; give "
+                                                "probabilities that sum to 1 to keep only those scenarios.")])
+    factor = (1 - total) / rest
+    for n in others:
+        edits.append(Edit("scenarios", (("scenario", "=", n),), "probability", "scale", repr(factor), everything))
     return edits

@@ -71,6 +71,22 @@ SHEETS: dict[str, tuple[Column, ...]] = {
         _c("availability", "number"),
         _c("price_multiplier", "number"),
     ),
+    "disruption_model": (
+        _c("event", "label", True, "Dy export licences"),
+        _c("group", "label"),
+        _c("supplier", "label"),
+        _c("material", "label"),
+        _c("country", "label"),
+        _c("stage", "label"),
+        _c("probability", "number", True, "0.05"),
+        _c("earliest_start", "label"),
+        _c("duration_min", "number", True, "2"),
+        _c("duration_max", "number"),
+        _c("availability_min", "number"),
+        _c("availability_max", "number"),
+        _c("price_multiplier_min", "number"),
+        _c("price_multiplier_max", "number"),
+    ),
     "origin_caps": (
         _c("country", "label", True, "China"),
         _c("stage", "label"),
@@ -133,3 +149,28 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 MAX_ARCHIVE_PARTS = 2_000
 
+
+#: The largest number each kind of input may hold (documented in README, "Input"): far beyond what a buyer
+#: types (a price per tonne in any currency, a world's demand in grams), and small enough that every
+#: coefficient of the LP stays inside what HiGHS handles (it refuses matrix values above 1e15 and reads
+#: costs and bounds of 1e20 as infinite).
+MAX_MONEY_PER_UNIT = 1e10
+MAX_QUANTITY = 1e12
+MAX_PRICE_MULTIPLIER = 1e3
+MAX_MONEY_TOTAL = 1e18
+
+#: (sheet, column) -> (the largest value, what the column holds, for messages).
+MAGNITUDE_LIMITS: dict[tuple[str, str], tuple[float, str]] = {
+    **{("materials", c): (MAX_MONEY_PER_UNIT, "money per unit") for c in ("shortage_penalty", "holding_cost")},
+    **{("offers", c): (MAX_MONEY_PER_UNIT, "money per unit") for c in ("price", "reservation_fee")},
+    ("materials", "initial_inventory"): (MAX_QUANTITY, "a quantity"),
+    ("demand", "quantity"): (MAX_QUANTITY, "a quantity"),
+    **{("offers", c): (MAX_QUANTITY, "a quantity") for c in ("capacity", "min_quantity", "reserve_limit")},
+    ("disruptions", "price_multiplier"): (MAX_PRICE_MULTIPLIER, "a price multiplier"),
+}
+
+#: Settings with a magnitude limit: the money totals.
+SETTING_LIMITS: dict[str, tuple[float, str]] = {
+    "budget": (MAX_MONEY_TOTAL, "a money total"),
+    "cvar_max": (MAX_MONEY_TOTAL, "a money total"),
+}

@@ -15,13 +15,16 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .data import Settings, SourcingData
+from .data import Settings, SourcingData, disruption_matches, offer_countries
 from .errors import InputError, Problem, describe
+from .names import describe_text, lookalikes, mixes_lookalikes, skeleton, suggestion
 from .reader import Tables
 from .schema import (
+    MAGNITUDE_LIMITS,
     MAX_ROWS_PER_SHEET,
     NUMERIC_SETTINGS,
     REQUIRED_SHEETS,
+    SETTING_LIMITS,
     SETTINGS_DEFAULTS,
     SHEETS,
     STAGE_SUFFIX,
@@ -40,9 +43,11 @@ NONNEGATIVE = {
     "demand": ("quantity",),
     "offers": ("price", "capacity", "min_quantity", "reserve_limit", "reservation_fee"),
     "disruptions": ("price_multiplier",),
+    "disruption_model": ("price_multiplier_min", "price_multiplier_max"),
 }
 UNIT_INTERVAL = {
     "disruptions": ("availability",),
+    "disruption_model": ("probability", "availability_min", "availability_max"),
     "origin_caps": ("max_share",),
     "service_levels": ("min_fill_rate",),
     "supplier_caps": ("max_share",),
@@ -55,6 +60,7 @@ KEYS = {
     "suppliers": ("supplier",),
     "offers": ("supplier", "material", "period"),
     "scenarios": ("scenario",),
+    "disruption_model": ("event",),
     "origin_caps": ("country", "stage", "material", "per_period"),
     "service_levels": ("material", "scenario"),
     "supplier_caps": ("supplier", "material"),
@@ -62,10 +68,12 @@ KEYS = {
 }
 
 
-def validate(tables: Tables, source: str = "") -> SourcingData:
+def validate(tables: Tables, source: str = "", known_countries: Iterable[str] = ()) -> SourcingData:
     """Check every rule of the input schema and return the validated data.
 
-    Raises InputError listing every problem (sheet, row, column, value, fix).
+    Raises InputError listing every problem (sheet, row, column, value, fix). known_countries: countries
+    a cap may name besides the suppliers' (an edited copy of an instance keeps the original's: a case that
+    drops every Chinese supplier leaves a China cap that is simply met).
     """
     problems: list[Problem] = []
     check_for_size(tables, problems)
@@ -77,6 +85,7 @@ def validate(tables: Tables, source: str = "") -> SourcingData:
     for sheet in SHEETS:
         typed.setdefault(sheet, _empty(sheet))
     check_for_negative_values(typed, problems)
+    check_for_magnitudes(typed, problems)
     check_for_shares_outside_unit_interval(typed, problems)
     check_for_duplicate_keys(typed, problems)
     check_for_unknown_names(typed, stages, problems)
@@ -84,12 +93,15 @@ def validate(tables: Tables, source: str = "") -> SourcingData:
     check_for_offer_terms(typed, problems)
     check_for_probabilities(typed, problems)
     check_for_disruption_windows(typed, problems)
+    check_for_disruption_model(typed, problems)
     settings = check_for_settings(typed, problems)
     notes: list[str] = []
-    check_for_country_names(typed, stages, problems, notes)
+    check_for_country_names(typed, stages, problems, set(known_countries))
+    check_for_lookalike_names(typed, stages, notes)
     if problems:
         raise InputError(_sorted(problems))
     data = _assemble(typed, stages, settings, tables, source)
+    check_for_disruptions_that_match_nothing(data, notes)
     data.warnings.extend(notes)
     return data
 
@@ -245,13 +257,37 @@ def check_for_negative_values(typed: Tables, problems: list[Problem]) -> None:
                                             f"{describe(value)} is negative; enter 0 or more."))
 
 
+def check_for_magnitudes(typed: Tables, problems: list[Problem]) -> None:
+    """Numbers beyond the documented limits (schema.MAGNITUDE_LIMITS): no buyer types them, and HiGHS would
+    read them as infinite or refuse the model."""
+    for (sheet, column), (limit, what) in MAGNITUDE_LIMITS.items():
+        for row, value in _cells(typed[sheet], column):
+            if value > limit:
+                problems.append(Problem(sheet, row, column, too_large(value, limit, what)))
+
+
+_LARGER_UNIT = {
+    "money per unit": "count money in thousands or millions of the currency",
+    "a money total": "count money in thousands or millions of the currency",
+    "a quantity": "use a larger unit, e.g. tonnes instead of kg",
+    "a price multiplier": "a multiplier that large means the offer is gone: set availability 0 instead",
+}
+
+
+def too_large(value: float, limit: float, what: str) -> str:
+    """The message for a number beyond its limit, with the way to bring it within."""
+    shown = f"{limit:.0e}".replace("e+", "e")
+    return f"{describe(value)} is above the limit of {shown} for {what}; {_LARGER_UNIT[what]}."
+
+
 def check_for_shares_outside_unit_interval(typed: Tables, problems: list[Problem]) -> None:
     for sheet, columns in UNIT_INTERVAL.items():
         for column in columns:
             for row, value in _cells(typed[sheet], column):
-                low_ok = value > 0 if column == "probability" else value >= 0
+                positive = sheet == "scenarios"  # a scenario must be possible; an event may be switched off
+                low_ok = value > 0 if positive else value >= 0
                 if not (low_ok and value <= 1):
-                    bound = "above 0 and at most 1" if column == "probability" else "between 0 and 1"
+                    bound = "above 0 and at most 1" if positive else "between 0 and 1"
                     problems.append(Problem(sheet, row, column,
                                             f"{describe(value)} is outside the allowed range; enter a value "
                                             f"{bound} (for example 0.6 for 60%)."))
@@ -262,7 +298,8 @@ def check_for_duplicate_keys(typed: Tables, problems: list[Problem]) -> None:
         table = typed[sheet]
         seen: dict[tuple, int] = {}
         for row, values in zip(table.index, table[list(key)].itertuples(index=False, name=None)):
-            if sheet in ("periods", "materials", "suppliers", "scenarios", "settings") and values[0] is None:
+            if sheet in ("periods", "materials", "suppliers", "scenarios", "settings", "disruption_model") \
+                    and values[0] is None:
                 continue
             folded = tuple(v.casefold() if isinstance(v, str) else v for v in values)
             if folded in seen:
@@ -298,13 +335,14 @@ def check_for_unknown_names(typed: Tables, stages: list[str], problems: list[Pro
         "demand": ("material", "period"),
         "offers": ("supplier", "material", "period"),
         "disruptions": ("scenario", "supplier", "material", "stage", "start", "end"),
+        "disruption_model": ("supplier", "material", "stage", "earliest_start"),
         "origin_caps": ("stage", "material"),
         "service_levels": ("material", "scenario"),
         "supplier_caps": ("supplier", "material"),
     }
     for sheet, columns in references.items():
         for column in columns:
-            kind = "period" if column in ("start", "end") else column
+            kind = "period" if column in ("start", "end", "earliest_start") else column
             names, defined_in = known[kind]
             for row, value in _cells(typed[sheet], column):
                 if value not in names:
@@ -313,9 +351,9 @@ def check_for_unknown_names(typed: Tables, stages: list[str], problems: list[Pro
                                if names else "add a '<stage>_country' column to suppliers")
                     else:
                         fix = f"use a {kind} listed in sheet '{defined_in}'"
-                        close = [n for n in names if n.casefold() == str(value).casefold()]
+                        close = suggestion(value, names, spelling=kind != "period")
                         if close:
-                            fix += f" (did you mean '{close[0]}'?)"
+                            fix += close
                         elif len(names) <= 8:
                             fix += f": {_listing(names)}"
                     problems.append(Problem(sheet, row, column, f"unknown {kind} {describe(value)}; {fix}."))
@@ -400,6 +438,41 @@ def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None
                                     "swap them."))
 
 
+def check_for_disruption_model(typed: Tables, problems: list[Problem]) -> None:
+    """Durations are whole numbers of periods, every range runs from its min to its max, and the events of a
+    group (which start together) give the same probability and earliest start."""
+    model = typed["disruption_model"]
+    for row, d in _rows(model):
+        for column in ("duration_min", "duration_max"):
+            value = d[column]
+            if value is not None and not (value >= 1 and float(value).is_integer()):
+                problems.append(Problem("disruption_model", row, column,
+                                        f"{describe(value)} is not a whole number of periods of at least 1; "
+                                        "enter 1, 2, 3, ..."))
+        for low, high in (("duration_min", "duration_max"), ("availability_min", "availability_max"),
+                          ("price_multiplier_min", "price_multiplier_max")):
+            if d[low] is not None and d[high] is not None and d[low] > d[high]:
+                problems.append(Problem("disruption_model", row, high,
+                                        f"{high} {describe(d[high])} is below {low} {describe(d[low])}; "
+                                        "swap them."))
+    first: dict[str, tuple[int, dict]] = {}
+    for row, d in _rows(model):
+        if d["event"] is None:
+            continue
+        group = d["group"] if d["group"] is not None else d["event"]
+        if group not in first:
+            first[group] = (row, d)
+            continue
+        other_row, other = first[group]
+        for column in ("probability", "earliest_start"):
+            if d[column] != other[column]:
+                shown = "(blank)" if d[column] is None else describe(d[column])
+                theirs = "(blank)" if other[column] is None else describe(other[column])
+                problems.append(Problem("disruption_model", row, column,
+                                        f"the events of group '{group}' start together, but this row gives "
+                                        f"{shown} and row {other_row} gives {theirs}; make them equal."))
+
+
 def check_for_settings(typed: Tables, problems: list[Problem]) -> Settings:
     values: dict[str, object] = {}
     for row, s in _rows(typed["settings"]):
@@ -421,6 +494,10 @@ def check_for_settings(typed: Tables, problems: list[Problem]) -> Settings:
             if key in limits and not (low < number < high):
                 problems.append(Problem("settings", row, "value",
                                         f"{key} {describe(raw)} is out of range; enter a value {words}."))
+                continue
+            if key in SETTING_LIMITS and abs(number) > SETTING_LIMITS[key][0]:
+                problems.append(Problem("settings", row, "value",
+                                        f"{key}: " + too_large(abs(number), *SETTING_LIMITS[key])))
                 continue
             if key == "cvar_weight" and number < 0:
                 problems.append(Problem("settings", row, "value",
@@ -483,39 +560,117 @@ def _assemble(typed: Tables, stages: list[str], settings: Settings, tables: Tabl
     supplier_caps = typed["supplier_caps"][["supplier", "material", "max_share"]].copy()
     supplier_caps["max_share"] = supplier_caps["max_share"].astype(float)
 
+    floors_elsewhere = _resolve_fill_floors(typed["service_levels"], materials.index, pd.Index([None]))
+    unnamed = (floors_elsewhere["min_fill_rate"].droplevel("scenario")
+               .reindex(materials.index, fill_value=0.0).astype(float))
+
     data = SourcingData(
         periods=periods, materials=materials, demand=demand, suppliers=suppliers, stages=stages,
         offers=offers, stockpiles=stockpiles, scenarios=scenarios, disruptions=disruptions,
         origin_caps=caps, fill_floors=_resolve_fill_floors(typed["service_levels"], materials.index,
                                                            scenarios.index),
         supplier_caps=supplier_caps, settings=settings, cases=typed["cases"],
-        tables=tables, source=source,
+        tables=tables, source=source, disruption_model=_disruption_model(typed["disruption_model"], periods),
+        unnamed_fill_floors=unnamed,
     )
     return data
 
 
+def _disruption_model(table: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """The events with defaults filled in: group = event, earliest start = first period, ranges of one value."""
+    model = table[[c.name for c in SHEETS["disruption_model"]]].copy()
+    model["group"] = model["group"].where(model["group"].notna(), model["event"])
+    model["earliest_start"] = model["earliest_start"].fillna(periods[0] if periods else None)
+    model["duration_max"] = model["duration_max"].where(model["duration_max"].notna(), model["duration_min"])
+    for column in ("duration_min", "duration_max"):
+        model[column] = model[column].astype(float).astype(int) if len(model) else model[column].astype(int)
+    for low, high in (("availability_min", "availability_max"), ("price_multiplier_min", "price_multiplier_max")):
+        model[low] = model[low].astype(float).fillna(1.0)
+        model[high] = model[high].astype(float).fillna(model[low])
+    model["probability"] = model["probability"].astype(float)
+    return model
+
+
+#: sheets whose rows filter offers: an unknown country there makes a row match nothing (warned), not an error
+DISRUPTION_SHEETS = ("disruptions", "disruption_model")
+
+
 def check_for_country_names(typed: Tables, stages: list[str], problems: list[Problem],
-                            notes: list[str]) -> None:
-    """A country that differs from a supplier's only in letter case is a typo that would silently
-    switch a rule off: an error. A country no supplier has at all only has no effect: a warning."""
+                            also_known: set[str] = frozenset()) -> None:
+    """A cap (or the dependency country) on a country no supplier has would silently hold nothing: an error,
+    with the country meant when one is close. In disruptions, a country that differs from a supplier's only
+    in letter case or look-alike letters is an error too; any other unknown country there makes the row
+    match no offer, which `check_for_disruptions_that_match_nothing` reports."""
     suppliers = typed["suppliers"]
     known = {c for s in stages for c in suppliers.get(f"{s}{STAGE_SUFFIX}", []) if c is not None}
-    folded = {c.casefold(): c for c in known}
-    places = [(sheet, row, "country", value) for sheet in ("disruptions", "origin_caps")
+    for sheet, row, column, value in _country_cells(typed):
+        if value in known or (sheet not in DISRUPTION_SHEETS and value in also_known):
+            continue
+        meant = [n for n in known if skeleton(n) == skeleton(str(value))]
+        if meant:  # a wrong letter case or a look-alike letter: the country meant is plain
+            problems.append(Problem(sheet, row, column, f"unknown country {describe(value)}; did you mean "
+                                                        f"'{meant[0]}'?{_lookalike_clause(value)} Countries are "
+                                                        "matched exactly as the suppliers sheet writes them."))
+            continue
+        if sheet in DISRUPTION_SHEETS:
+            continue
+        what = "a cap on it" if sheet == "origin_caps" else "its share"
+        close = suggestion(value, known)
+        fix = close or (f"; the suppliers' countries are {_listing(known)}" if 0 < len(known) <= 12 else "")
+        problems.append(Problem(sheet, row, column,
+                                f"no supplier has country {describe(value)}, so {what} would have no effect"
+                                f"{fix}. Use a country as the suppliers sheet writes it."))
+
+
+def _lookalike_clause(value: object) -> str:
+    signs = lookalikes(str(value))
+    return f" {describe_text(value)} has " + " and ".join(signs) + "." if signs else ""
+
+
+def _country_cells(typed: Tables) -> list[tuple[str, int, str, object]]:
+    places = [(sheet, row, "country", value) for sheet in (*DISRUPTION_SHEETS, "origin_caps")
               for row, value in _cells(typed[sheet], "country")
               if not (sheet == "origin_caps" and value == EACH_COUNTRY)]
     places += [("settings", row, "value", s["value"]) for row, s in _rows(typed["settings"])
                if s["key"] is not None and str(s["key"]).lower() == "dependency_country" and s["value"]]
-    for sheet, row, column, value in places:
-        if value in known:
+    return places
+
+
+def check_for_lookalike_names(typed: Tables, stages: list[str], notes: list[str]) -> None:
+    """A name defined with a letter that only looks Latin (or an invisible character) is flagged: every
+    reference typed with the plain letter would be unknown, and the rows that copy it look right."""
+    defined = [("periods", "period"), ("materials", "material"), ("suppliers", "supplier"),
+               ("scenarios", "scenario")] + [("suppliers", f"{s}{STAGE_SUFFIX}") for s in stages]
+    seen: set[tuple[str, str]] = set()
+    for sheet, column in defined:
+        for row, value in _cells(typed[sheet], column):
+            if isinstance(value, str) and (column, value) not in seen and mixes_lookalikes(value):
+                seen.add((column, value))
+                notes.append(f"sheet '{sheet}', row {row}, column '{column}': {describe_text(value)} has "
+                             + " and ".join(lookalikes(value)) + "; retype it if it should be plain letters.")
+
+
+def check_for_disruptions_that_match_nothing(data: SourcingData, notes: list[str]) -> None:
+    """A disruption row whose filters match no offer in its periods changes nothing: most often a typo or a
+    filter too many. Warn, naming the row."""
+    if data.disruptions.empty:
+        return
+    offers = data.offers.reset_index()
+    position = {p: i for i, p in enumerate(data.periods)}
+    period_index = offers["period"].map(position).to_numpy()
+    countries = offer_countries(data, offers)
+    known = data.countries()
+    for d in data.disruptions.itertuples():
+        if disruption_matches(d, offers, countries, data.stages, period_index, position).any():
             continue
-        if str(value).casefold() in folded:
-            problems.append(Problem(sheet, row, column, f"unknown country {describe(value)}; did you mean "
-                                                        f"'{folded[str(value).casefold()]}'? Countries are matched "
-                                                        "exactly as the suppliers sheet writes them."))
-        else:
-            notes.append(f"sheet '{sheet}', row {row}, column '{column}': no supplier has country '{value}', "
-                         "so the row has no effect.")
+        filters = ", ".join(f"{k} {describe(getattr(d, k))}" for k in ("supplier", "material", "country", "stage")
+                            if getattr(d, k) is not None)
+        why = ""
+        if d.country is not None and d.country not in known:
+            why = f" (no supplier has country {describe(d.country)}{suggestion(d.country, known)})"
+        notes.append(f"sheet 'disruptions', row {d.Index}: no offer matches "
+                     f"{filters or 'the row'} in {d.start}..{d.end}{why}, so the row changes nothing; "
+                     "check its filters.")
 
 
 def _cap_name(cap) -> str:

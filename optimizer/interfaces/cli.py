@@ -20,6 +20,9 @@ from rich.table import Table
 import optimizer as so
 from optimizer import InputError, Problem
 
+#: Summary rows the terminal leaves out: the status is said in the title, the others are in the labels.
+NOT_PRINTED = ("status", "cvar_level", "dependency_country")
+
 EXIT_OK, EXIT_UNEXPECTED, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NOT_OPTIMAL = 0, 1, 2, 3, 4
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -45,8 +48,28 @@ PriceOpt = Annotated[Optional[list[str]], typer.Option(
     "--scale-price", help="Scale a supplier's prices: Lynas=1.1. Repeatable.")]
 DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same draws on "
+                                                    "every machine.")]
+PdfOpt = Annotated[Optional[Path], typer.Option(
+    "--pdf", help="Also write a one-page PDF: the summary and the main chart.")]
 ProbabilityOpt = Annotated[Optional[list[str]], typer.Option(
     "--probability", help="Set a scenario's probability, the others rescaled: 'heavy-REE controls=0.5'.")]
+MethodOpt = Annotated[str, typer.Option(
+    "--method", help="monolithic (one HiGHS solve), decomposed (by material, in parallel) or auto (by size).")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    "--workers", help="Worker processes of a decomposed solve (0: in this process; default: by size).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", help="Address of a running Dask scheduler for a decomposed solve: tcp://host:8786.")]
+
+
+def _check_method(method: str, workers: int | None) -> None:
+    """The --method and --workers typed, checked before anything is read (exit 2 with the option's name)."""
+    methods = ("auto", "monolithic", "decomposed")
+    if method not in methods:
+        raise InputError([Problem(None, None, None, f"option --method '{method}' is not a method; use one of "
+                                  f"{', '.join(methods)}.")])
+    if workers is not None and workers < 0:
+        raise InputError([Problem(None, None, None, f"option --workers {workers}: use 0 or more workers.")])
 
 
 def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
@@ -130,16 +153,26 @@ def solve(
     case: Annotated[Optional[str], typer.Option("--case", help="Solve one case of the cases sheet.")] = None,
     csv_folder: Annotated[Optional[Path], typer.Option("--csv", help="Also write every result table as CSV into "
                                                        "this folder.")] = None,
+    pdf: PdfOpt = None,
+    why: Annotated[bool, typer.Option("--why/--no-why", help="Explain the plan: price ranges and entry prices of "
+                                      "the offers, both sides of binding capacities (re-solves).")] = True,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    sample: Annotated[Optional[int], typer.Option(
+        "--sample", min=1, help="Solve N scenarios drawn from the disruption_model sheet instead of the "
+                                "scenarios sheet.")] = None,
+    seed: SeedOpt = 0,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
+    Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
+    _check_method(method, workers)
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
-                 so.Output(csv_folder, "csv folder", "--csv"))
+                 so.Output(csv_folder, "csv folder", "--csv"), so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     if case is not None:
@@ -148,11 +181,19 @@ def solve(
             names = ", ".join(f"'{c}'" for c in cases) or "none"
             raise InputError([Problem("cases", None, "case", f"no case named '{case}'; the cases are {names}.")])
         data = so.apply_case(data, case, cases[case])
-    result = so.solve(data)
+    if sample is not None:
+        shown = set(data.warnings)
+        data = so.sample_instance(data, sample, seed)
+        for warning in dict.fromkeys(w for w in data.warnings if w not in shown):
+            err.print(f"Warning: {warning}")
+    result = so.solve(data, method=method, workers=workers, scheduler=scheduler)
     information = so.value_of_information(data) if vss else None
-    path = so.write_plan(result, output, information)
+    explained = so.why_these_suppliers(data) if why and result.optimal else None
+    path = so.write_plan(result, output, information, explained)
     if csv_folder is not None:
         so.write_csv_tables(result, csv_folder)
+    if pdf is not None:
+        so.write_plan_pdf(result, pdf, explained)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
                    "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
@@ -160,19 +201,196 @@ def solve(
             payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
         out.print_json(json.dumps(json_safe(payload), allow_nan=False))
     elif result.optimal:
-        out.print(headline_table(result.summary[result.summary["metric"] != "status"],
+        out.print(headline_table(result.summary[~result.summary["metric"].isin(NOT_PRINTED)],
                                  f"Optimal plan for {_name(instance)}"))
         if information is not None:
             out.print(information_table(information))
         out.print(f"Plan written to {path}")
         if csv_folder is not None:
             out.print(f"Tables written to {csv_folder}")
+        if pdf is not None:
+            out.print(f"One-page PDF written to {pdf}")
     if result.status == so.OPTIMAL:
         return
     if not as_json:
         out.print(result.message)
         out.print(f"Details written to {path}")
     raise typer.Exit(EXIT_INFEASIBLE if result.status == so.INFEASIBLE else EXIT_NOT_OPTIMAL)
+
+
+@app.command()
+def sample(
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="[INSTANCE] OUT", help="The instance (the bundled one when left out) and where to write the "
+                                       "sampled instance: a folder of CSV files, or a .xlsx workbook.",
+        show_default=False)],
+    scenarios: Annotated[int, typer.Option("--scenarios", min=1, help="How many futures to draw.")] = 100,
+    seed: SeedOpt = 0,
+) -> None:
+    """Write the instance with scenarios drawn from its disruption_model sheet (identical histories merged).
+
+    Example: sourcing sample my_sourcing.xlsx --scenarios 200 --seed 1 sampled/
+    """
+    if len(paths) > 2:
+        raise InputError([Problem(None, None, None, "give at most two paths: the instance and OUT.")])
+    instance, output = (paths[0], paths[1]) if len(paths) == 2 else (None, paths[0])
+    _check_paths(instance, so.Output(output, "instance", "OUT"))
+    data = _instance(instance)
+    tables, notes = so.sampled_tables(data, scenarios, seed)
+    so.from_frames(tables)  # what is written must read back as a valid instance
+    for note in notes:
+        err.print(f"Warning: {note}")
+    path = so.write_instance(tables, output)
+    out.print(f"Instance written to {path}: {len(tables['scenarios'])} distinct scenarios from {scenarios} "
+              f"futures (seed {seed})")
+
+
+@app.command("stress")
+def stress_command(
+    instance: InstanceArg = None,
+    plan: Annotated[Optional[list[Path]], typer.Option(
+        "--plan", help="A plan workbook written by sourcing solve; repeat to compare plans on the same futures. "
+                       "Left out: the instance is solved first.")] = None,
+    futures: Annotated[int, typer.Option("--futures", min=1, help="How many futures to draw from the "
+                                                                 "disruption_model sheet.")] = 1000,
+    seed: SeedOpt = 0,
+    own_scenarios: Annotated[bool, typer.Option("--own-scenarios", help="Play the instance's own scenarios with "
+                                                                        "their probabilities instead.")] = False,
+    lower_bound: Annotated[int, typer.Option("--lower-bound", min=0, help="Also solve M sampled-scenario "
+                                             "problems for a statistical lower bound (0: no).")] = 0,
+    lower_bound_scenarios: Annotated[int, typer.Option("--lower-bound-scenarios", min=1,
+                                                       help="Scenarios in each lower-bound problem.")] = 50,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=0, help="Worker processes (0: in this "
+                                                   "process; default one per core).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of a running Dask scheduler, "
+                                                     "e.g. tcp://127.0.0.1:8786.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the stress-test workbook.")]
+    = Path("stress.xlsx"),
+    png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the cost histogram as a PNG figure.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Stress-test plans: contracts and reservations fixed, played through sampled futures they never saw.
+
+    Example: sourcing stress --plan plan.xlsx --plan sampled_plan.xlsx --futures 10000 --seed 7 --png stress.png
+    """
+    outputs = [so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png")]
+    _check_paths(instance, *outputs)
+    for path in plan or ():
+        if not path.is_file():
+            raise InputError([Problem(None, None, None, f"option --plan: '{path}' is not a file.")])
+    data = _instance(instance)
+    plans = [so.read_plan(path, data) for path in plan or ()]
+    try:
+        result = _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
+                                  lower_bound_scenarios)
+    except ConnectionError as error:
+        raise InputError([Problem(None, None, None, f"option --scheduler {scheduler}: {error}")]) from None
+    path = so.write_stress(result, output)
+    figure = so.stress_figure(result, png) if png is not None else None
+    if as_json:
+        payload = {"futures": result.n_futures, "seed": result.seed, "own_scenarios": result.own_scenarios,
+                   "plans": result.plans, "workbook": str(path),
+                   "summary": result.summary.to_dict("records"), "materials": result.materials.to_dict("records"),
+                   "rules": result.rules.to_dict("records"),
+                   "lower_bound": None if result.lower_bound is None else result.lower_bound.to_dict("records")}
+        out.print_json(json.dumps(json_safe(payload), allow_nan=False))
+        return
+    out.print(stress_table(result))
+    if result.lower_bound is not None:
+        out.print(lower_bound_table(result))
+    out.print(f"Stress test written to {path}")
+    if figure is not None:
+        out.print(f"Figure written to {figure}")
+
+
+def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
+                     lower_bound_scenarios):
+    """The stress test (and the lower bound) with a progress bar and its time left on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("Playing futures", total=None)
+        result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
+                           scheduler=scheduler, progress=lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total))
+        if lower_bound:
+            bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound)
+            result.lower_bound = so.lower_bound(data, lower_bound, lower_bound_scenarios, seed, workers=workers,
+                                                scheduler=scheduler, stress_result=result,
+                                                progress=lambda done, total: bar.update(task, completed=done))
+    return result
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _with_ci(row: dict, unit: str) -> str:
+    """A value and its 95% interval as value +- half width (the intervals here are close to symmetric)."""
+    text = compact(row["value"], unit)
+    if _missing(row["ci_low"]):
+        return text
+    half = max(row["ci_high"] - row["value"], row["value"] - row["ci_low"])
+    return f"{text} ±{compact(half, unit)}" if unit != "share" else f"{text} ±{half:.1%}"
+
+
+STRESS_ROWS = (("cost_mean", "mean cost"), ("cost_median", "median"), ("cost_p90", "90th percentile"),
+               ("cost_p99", "99th percentile"), ("cost_cvar", "CVaR"), ("objective", "objective"),
+               ("probability_of_shortfall", "P(any shortfall)"), ("probability_rule_broken", "P(a rule broken)"))
+
+
+def stress_table(result) -> Table:
+    """Statistics down, plan and policy across (money in millions), intervals as +- half width."""
+    currency = result.currency
+    where = ("the instance's own scenarios (exact)" if result.own_scenarios
+             else f"{result.n_futures:,} futures (seed {result.seed}), ± 95% interval")
+    table = Table(title=f"Stress test over {where}; money in {currency}", title_justify="left")
+    table.add_column("")
+    summary, materials = result.summary, result.materials
+    series = [(plan, policy) for plan in result.plans for policy in ("re-planning", "perfect foresight")]
+    for plan, policy in series:
+        table.add_column(f"{plan}\n{policy}", justify="right")
+    cells = {}
+    for plan, policy in series:
+        part = summary[(summary["plan"] == plan) & (summary["policy"] == policy)]
+        cells[(plan, policy)] = {r["statistic"].replace(f"cvar_{result.cvar_level:g}", "cvar"): r
+                                 for r in part.to_dict("records")}
+    for key, label in STRESS_ROWS:
+        if key == "cost_cvar":
+            label = f"CVaR {result.cvar_level:.0%}"
+        table.add_row(label, *[_with_ci(cells[s][key], cells[s][key]["unit"]) if key in cells[s] else "-"
+                               for s in series])
+    for material in dict.fromkeys(materials["material"]):
+        row = []
+        for plan, policy in series:
+            m = materials[(materials["plan"] == plan) & (materials["policy"] == policy)
+                          & (materials["material"] == material)]
+            row.append(f"{m['mean_fill_rate'].iloc[0]:.1%} / {m['fill_rate_worst_5pct'].iloc[0]:.1%}")
+        table.add_row(f"fill {material} (mean / worst 5%)", *row)
+    for material in dict.fromkeys(materials["material"]):
+        row = []
+        for plan, policy in series:
+            m = materials[(materials["plan"] == plan) & (materials["policy"] == policy)
+                          & (materials["material"] == material)]
+            row.append(f"{m['mean_dependency_share'].iloc[0]:.1%} / {m['dependency_share_p95'].iloc[0]:.1%}")
+        cap = materials.loc[materials["material"] == material, "dependency_cap"].iloc[0]
+        cap_text = "" if _missing(cap) else f", cap {cap:.0%}"
+        table.add_row(f"{result.dependency_country} share {material} (mean / p95{cap_text})", *row)
+    return table
+
+
+def lower_bound_table(result) -> Table:
+    table = Table(title=f"How far from optimal (money in {result.currency})", title_justify="left")
+    for label in ("measure", "plan", "value", "95% interval", "note"):
+        table.add_column(label, justify="right" if label in ("value", "95% interval") else "left")
+    for row in result.lower_bound.to_dict("records"):
+        interval = ("" if _missing(row["ci_low"]) else
+                    f"{compact(row['ci_low'], result.currency)}-{compact(row['ci_high'], result.currency)}")
+        table.add_row(str(row["measure"]), "" if _missing(row["plan"]) else str(row["plan"]),
+                      compact(row["value"], result.currency), interval, "" if _missing(row["note"]) else str(row["note"]))
+    return table
 
 
 @app.command()
@@ -195,29 +413,41 @@ def compare(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the comparison workbook.")]
     = Path("comparison.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the comparison as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
+    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """Solve the base and every case of the cases sheet, side by side.
 
     Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
     """
+    _check_method(method, workers)
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
-            task, advance=1, description=f"Solving {name}"))
+            task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
     out.print(comparison_table(comparison))
     path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
     if png is not None:
         out.print(f"Figure written to {so.comparison_figure(comparison, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_comparison_pdf(comparison, pdf)}")
+    summary = comparison.summary
+    stopped = summary[~summary["status"].isin([so.OPTIMAL, so.INFEASIBLE])]
+    if len(stopped):
+        names = ", ".join(f"'{c}'" for c in stopped["case"])
+        out.print(f"No proven optimum for {names}: {stopped['why'].iloc[0]}")
+        raise typer.Exit(EXIT_NOT_OPTIMAL)
 
 
 def compact(value: object, unit: str) -> str:
@@ -235,20 +465,17 @@ def comparison_table(comparison) -> Table:
     summary = comparison.summary
     currency = comparison.currency
     table = Table(title=f"What-if cases (money in {currency})", title_justify="left")
-    share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
-    columns = [(f"expected_cost_{currency}", "expected cost", currency),
-               (next((c for c in summary.columns if c.startswith("cvar_")), ""), "CVaR", currency),
-               (f"worst_scenario_{currency}", "worst", currency)]
-    if share:
-        columns.append((share, share.removeprefix("expected_").removesuffix("_share").replace("_", " ").title(),
-                        "share"))
+    country = next((r.data.settings.dependency_country for r in comparison.results.values()), "China")
+    columns = [("expected_cost", "expected cost", currency), ("cvar", "CVaR", currency),
+               ("worst_scenario_cost", "worst", currency), ("dependency_share", f"{country} share", "share")]
     columns.append(("lowest_fill_rate", "min fill", "share"))
     table.add_column("case")
     for _, label, _ in columns:
         table.add_column(label, justify="right")
     table.add_column("note")
     for row in summary.to_dict("records"):
-        note = "" if row["status"] == "optimal" else f"{row['status']} (see the workbook)"
+        note = {"optimal": "", "infeasible": "no plan (see the workbook)"}.get(
+            row["status"], f"{row['status']}: no plan")
         table.add_row(str(row["case"]), *[compact(row.get(key), unit) for key, _, unit in columns], note)
     return table
 
@@ -262,6 +489,7 @@ def frontier(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]
     = Path("frontier.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the curve as a PNG figure.")] = None,
+    pdf: PdfOpt = None,
 ) -> None:
     """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
 
@@ -269,15 +497,27 @@ def frontier(
     """
     from rich.progress import Progress
 
-    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"))
+    _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
+                 so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance)
-    with Progress(console=err, transient=True) as bar:
-        task = bar.add_task("Sweeping the cap", total=None)
-        curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
-            task, advance=1, description=f"Solving at {share:.1%}"))
+    try:
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Sweeping the cap", total=None)
+            curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
+                task, advance=1, description=f"Solving at {share:.1%}"))
+    except InputError as error:  # said in the words of the option typed
+        raise InputError([Problem(None, None, None, f"option --cap {cap}: {p}") if p.sheet is None else p
+                          for p in error.problems]) from None
     out.print(frontier_table(curve))
+    if curve.stopped:
+        shares = ", ".join(f"{s:.1%}" for s in curve.stopped)
+        out.print(f"HiGHS stopped at the time limit at {len(curve.stopped)} "
+                  f"point{'s' if len(curve.stopped) > 1 else ''} ({shares}): no plan is reported there; raise "
+                  "time_limit in settings for the whole curve.")
     if curve.tightest is None:
-        out.print(f"No cap on {curve.cap} is feasible.")
+        out.print(f"No cap on {curve.cap} is {'proven ' if curve.stopped else ''}feasible.")
+    elif curve.stopped:
+        out.print(f"Smallest {curve.cap} cap proven feasible: {curve.tightest:.2%} (the tightest may be lower).")
     else:
         out.print(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
     if curve.explanation:
@@ -285,6 +525,10 @@ def frontier(
     out.print(f"Curve written to {so.write_frontier(curve, output)}")
     if png is not None:
         out.print(f"Figure written to {so.frontier_figure(curve, png)}")
+    if pdf is not None:
+        out.print(f"One-page PDF written to {so.write_frontier_pdf(curve, pdf)}")
+    if curve.stopped:
+        raise typer.Exit(EXIT_NOT_OPTIMAL)
 
 
 def frontier_table(curve) -> Table:
@@ -297,11 +541,11 @@ def frontier_table(curve) -> Table:
         if row["status"] != "optimal":
             continue
         table.add_row(f"{row['max_share']:.1%}", row["point"], compact(row["objective"], currency),
-                      compact(row[f"expected_cost_{currency}"], currency),
-                      compact(row[f"worst_scenario_{currency}"], currency),
+                      compact(row["expected_cost"], currency),
+                      compact(row["worst_scenario_cost"], currency),
                       format_value(row["lowest_fill_rate"], "share"),
                       compact(row["shadow_price_per_point"], currency))
-    infeasible = [r for r in rows if r["status"] != "optimal"]
+    infeasible = [r for r in rows if r["status"] == so.INFEASIBLE]
     if infeasible:
         shares = [r["max_share"] for r in infeasible]
         table.add_row(f"{min(shares):.1%}-{max(shares):.1%}", f"{len(infeasible)} points", "no plan", "", "", "", "")
@@ -389,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, so.OutputPathError) as exc:
         err.print(f"Error: {exc}")
         return EXIT_INPUT
+    except so.SolveStopped as exc:
+        err.print(f"Error: {exc}")
+        return EXIT_NOT_OPTIMAL
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         return int(code or 0)

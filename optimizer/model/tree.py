@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..inputs.data import SourcingData
+from ..inputs.data import SourcingData, disruption_matches, offer_countries
 
 
 @dataclass
@@ -53,20 +53,10 @@ def offer_factors(data: SourcingData) -> tuple[np.ndarray, np.ndarray]:
     period_index = offers["period"].map(position).to_numpy()
     availability = np.ones((len(scenarios), len(offers)))
     multiplier = np.ones((len(scenarios), len(offers)))
-    countries = data.suppliers.loc[offers["supplier"], data.stages].to_numpy(dtype=object) \
-        if data.stages else np.empty((len(offers), 0), dtype=object)
+    countries = offer_countries(data, offers)
     scenario_index = {s: i for i, s in enumerate(scenarios)}
     for d in data.disruptions.itertuples():
-        match = (period_index >= position[d.start]) & (period_index <= position[d.end])
-        if d.supplier is not None:
-            match &= (offers["supplier"] == d.supplier).to_numpy()
-        if d.material is not None:
-            match &= (offers["material"] == d.material).to_numpy()
-        if d.stage is not None:
-            column = countries[:, data.stages.index(d.stage)]
-            match &= (column == d.country) if d.country is not None else (column != None)  # noqa: E711
-        elif d.country is not None:
-            match &= (countries == d.country).any(axis=1)
+        match = disruption_matches(d, offers, countries, data.stages, period_index, position)
         w = scenario_index[d.scenario]
         availability[w, match] *= d.availability
         multiplier[w, match] *= d.price_multiplier

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .figures import add_plan_charts
 from .files import atomic_write, neutralise
 from ..inputs.reader import Tables
 from ..inputs.schema import SHEET_ORDER, SHEETS
@@ -19,6 +20,27 @@ from ..inputs.schema import SHEET_ORDER, SHEETS
 WRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
 
 SHARE_WORDS = ("share", "fill_rate", "availability", "probability")
+
+#: Money columns of the result tables (a whole amount: shown without cents, in the currency format).
+MONEY_COLUMNS = frozenset({"cost", "expected_cost", "objective", "cvar", "worst_scenario_cost", "reservation",
+                           "contract", "spot", "stockpile_draw", "holding", "shortage", "base_cost", "case_cost",
+                           "change_cost", "expected_cost_saved"})
+#: Money per unit of a material (shown with cents: a price of 0.20 USD/kg is not 0).
+PRICE_COLUMNS = frozenset({"price_per_unit", "price", "reservation_fee", "shortage_penalty", "holding_cost"})
+#: Quantities of a material (in the table's `unit`).
+QUANTITY_COLUMNS = frozenset({"quantity", "capacity", "min_quantity", "expected_delivered", "opening_inventory",
+                              "delivered", "unmet_demand", "demand", "closing_inventory", "supplied_through",
+                              "base_quantity", "case_quantity", "change_quantity", "expected_quantity",
+                              "reserve_limit", "initial_inventory"})
+
+#: Headers a person reads, where the words differ from the column name with its underscores as spaces.
+HEADER_WORDS = {"price_per_unit": "Price", "expected_delivered": "Expected delivered", "min_fill_rate": "Floor",
+                "max_share": "Cap", "input_row": "Input row", "cvar": "CVaR", "worst_scenario_cost": "Worst case",
+                "dependency_share": "Dependency share", "lowest_fill_rate": "Lowest fill rate",
+                "relax_to": "Relax to", "min_quantity": "Take-or-pay floor"}
+
+#: Landscape pages; A4.
+PAPER_A4 = 9
 
 SUMMARY_WIDTHS = {0: 40, 1: 24, 2: 20}
 
@@ -38,37 +60,80 @@ RESULT_SHEETS = {
 }
 
 
+def header_label(column: str, frame: pd.DataFrame, currency: str) -> str:
+    """A column's header as a person reads it, with its unit: 'Price (USD/kg)', 'Expected cost (USD)'.
+
+    The unit of a quantity is the table's `unit` when every row has the same one (else 'in unit column')."""
+    words = HEADER_WORDS.get(column, column.replace("_", " "))
+    words = words[:1].upper() + words[1:]
+    units = frame["unit"].dropna().unique() if "unit" in frame.columns else []
+    unit = str(units[0]) if len(units) == 1 else None
+    if column in MONEY_COLUMNS:
+        return f"{words} ({currency})"
+    if column in PRICE_COLUMNS and "unit" in frame.columns:
+        return f"{words} ({currency}/{unit})" if unit else f"{words} ({currency} per unit)"
+    if column in QUANTITY_COLUMNS and "unit" in frame.columns:
+        return f"{words} ({unit})" if unit else f"{words} (see unit)"
+    if _is_share(column) and pd.api.types.is_numeric_dtype(frame[column]):
+        return f"{words} (%)"
+    return words
+
+
+def _is_share(column: str) -> bool:
+    return any(word in column for word in SHARE_WORDS) and "per" not in column
+
+
 class Workbook:
-    """An xlsxwriter workbook with the house formats: frozen header, filters, widths, number formats.
+    """An xlsxwriter workbook with the house formats: frozen header, filters, widths, number formats, and
+    every sheet set up to print (landscape, one page wide, header rows repeated, its title in the page header).
 
     Tables are written column by column with xlsxwriter directly (about twice as fast as
-    DataFrame.to_excel); blanks, NaN and infinities become empty cells.
+    DataFrame.to_excel); blanks, NaN and infinities become empty cells. Headers are words with units
+    (`header_label`); the Python API keeps its column names.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, currency: str = "USD"):
         import xlsxwriter
 
         self.book = xlsxwriter.Workbook(str(path), WRITER_OPTIONS)
         self.sheets: dict[str, object] = {}
+        self.titles: dict[str, str] = {}
+        self.header_rows: dict[str, int] = {}
+        self.one_page: set[str] = set()  # sheets printed on one page (the Summary)
+        self.currency = currency
         book = self.book
+        money = f'#,##0 "{currency}";-#,##0 "{currency}"' if currency.isalpha() else "#,##0"
         self.formats = {
             "number": book.add_format({"num_format": "#,##0.00"}),
             "share": book.add_format({"num_format": "0.0%"}),
             "integer": book.add_format({"num_format": "#,##0"}),
+            "money": book.add_format({"num_format": money}),
+            "price": book.add_format({"num_format": "#,##0.00"}),
             "title": book.add_format({"bold": True, "font_size": 14}),
             "bold": book.add_format({"bold": True}),
-            "header": book.add_format({"bold": True, "bottom": 1}),
+            "section": book.add_format({"bold": True, "font_size": 11, "bottom": 1}),
+            "header": book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"}),
+            "wrap": book.add_format({"text_wrap": True, "valign": "top", "indent": 1}),
+            "words": book.add_format({"indent": 1}),
+            "note": book.add_format({"italic": True, "font_color": "#555555"}),
         }
 
-    def sheet(self, name: str):
+    def sheet(self, name: str, title: str | None = None):
         if name not in self.sheets:
             self.sheets[name] = self.book.add_worksheet(name)
+            self.titles[name] = title or name
+        elif title:
+            self.titles[name] = title
         return self.sheets[name]
 
-    def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None) -> None:
-        """A table formatted by what its columns hold, with a bold title line above it if given.
+    def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None,
+              labels: bool = True) -> int:
+        """A table formatted by what its columns hold, with a bold title line above it if given; returns the
+        row after it. labels=False keeps the column names as headers (the input sheets: a template must
+        read back).
 
-        On a new sheet the header is frozen and filtered; below other content (the Summary) it is not.
+        On a new sheet the header is frozen, filtered and repeated on every printed page; below other
+        content (the Summary) it is not.
         """
         frame = frame.reset_index(drop=True)
         new_sheet = name not in self.sheets
@@ -77,47 +142,90 @@ class Workbook:
             sheet.write_string(start_row, 0, title, self.formats["bold"])
             start_row += 1
         for j, column in enumerate(frame.columns):
-            sheet.write_string(start_row, j, str(column), self.formats["header"])
+            header = header_label(str(column), frame, self.currency) if labels else str(column)
+            sheet.write_string(start_row, j, header, self.formats["header"])
             sheet.write_column(start_row + 1, j, [_cell(v) for v in frame[column].tolist()])
         if new_sheet:
             sheet.freeze_panes(start_row + 1, 0)
+            self.header_rows[name] = start_row
             if len(frame.columns):
                 sheet.autofilter(start_row, 0, start_row + len(frame), len(frame.columns) - 1)
         for j, column in enumerate(frame.columns):
-            width = _width(frame[column], column)
+            header = header_label(str(column), frame, self.currency) if labels else str(column)
+            width = _width(frame[column], header)
             if not new_sheet:  # the columns are shared with the key-value rows above
                 width = max(width, SUMMARY_WIDTHS.get(j, 12))
-            sheet.set_column(j, j, width, self._format_of(frame[column], column))
+            sheet.set_column(j, j, width, self._format_of(frame[column], str(column)))
+        return start_row + 1 + len(frame)
 
     def _format_of(self, values: pd.Series, column: str):
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             return None
-        if any(word in column for word in SHARE_WORDS) and "per" not in column:
+        if column in MONEY_COLUMNS:
+            return self.formats["money"]
+        if column in PRICE_COLUMNS:
+            return self.formats["price"]
+        if _is_share(column):
             return self.formats["share"]
         finite = values.dropna()
         if len(finite) and np.allclose(finite, finite.round()) and "quantity" not in column \
                 and "cost" not in column and "price" not in column:
             return self.formats["integer"]
+        if column in QUANTITY_COLUMNS:
+            return self.formats["integer"] if not len(finite) or (finite.abs() >= 100).mean() > 0.5 \
+                else self.formats["number"]
         return self.formats["number"]
 
-    def key_values(self, name: str, title: str, rows: list[tuple[str, object, str]]) -> None:
-        """A titled sheet of label / value / unit rows (the Summary)."""
-        sheet = self.sheet(name)
+    def key_values(self, name: str, title: str, rows: list[tuple[str, object, str]]) -> int:
+        """A titled sheet of label / value / unit rows."""
+        sheet = self.sheet(name, title)
         sheet.write(0, 0, title, self.formats["title"])
         for i, (label, value, unit) in enumerate(rows, start=2):
             sheet.write_string(i, 0, str(label), self.formats["bold"])
-            if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and np.isfinite(value):
-                fmt = self.formats["share"] if unit.startswith("share") else self.formats["number"]
-                sheet.write_number(i, 1, float(value), fmt)
-            else:
-                sheet.write_string(i, 1, "" if value is None else str(value))
+            self.value(sheet, i, 1, value, unit)
             sheet.write_string(i, 2, unit)
         for j, width in SUMMARY_WIDTHS.items():
             sheet.set_column(j, j, width)
         return len(rows) + 2
 
+    def value(self, sheet, row: int, column: int, value: object, unit: str = "") -> None:
+        """One value in the format its unit says: money in the currency without cents, shares as percent."""
+        if isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and np.isfinite(value):
+            if unit.startswith("share"):
+                fmt = self.formats["share"]
+            elif unit == self.currency:
+                fmt = self.formats["money"]
+            else:
+                fmt = self.formats["number"]
+            sheet.write_number(row, column, float(value), fmt)
+        else:
+            sheet.write_string(row, column, "" if value is None else str(value))
+
+    def note(self, name: str, row: int, text: str) -> None:
+        self.sheet(name).write_string(row, 0, text, self.formats["note"])
+
     def close(self) -> None:
+        for name, sheet in self.sheets.items():
+            print_setup(sheet, self.titles.get(name, name), self.header_rows.get(name), name in self.one_page)
         self.book.close()
+
+
+def print_setup(sheet, title: str, header_row: int | None, one_page: bool = False) -> None:
+    """Landscape A4, one page wide (as many pages down as it takes, or exactly one), the header row repeated
+    on each page, the sheet's title in the page header and page numbers in the footer."""
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.fit_to_pages(1, 1 if one_page else 0)
+    sheet.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.6)
+    sheet.set_header(f"&L&\"-,Bold\"{_header_text(title)}&R&D")
+    sheet.set_footer("&CPage &P of &N")
+    if header_row is not None:
+        sheet.repeat_rows(header_row)
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header: '&' is the header's control character."""
+    return text.replace("&", "&&")[:200]
 
 
 def _cell(value: object) -> object:
@@ -140,7 +248,7 @@ def write_inputs(book: Workbook, tables: Tables, prefix: str = "In ") -> None:
     """The input tables as the solve used them, one sheet each, numbers as numbers."""
     for sheet in SHEET_ORDER:
         if sheet in tables:
-            book.table(f"{prefix}{sheet}"[:31], _numbers_as_numbers(sheet, tables[sheet]))
+            book.table(f"{prefix}{sheet}"[:31], _numbers_as_numbers(sheet, tables[sheet]), labels=False)
 
 
 def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -153,34 +261,37 @@ def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def write_plan(result, path: str | Path, information: pd.DataFrame | None = None) -> Path:
-    """Write a solve's plan workbook: Summary, the plan tables, the inputs as used, run information.
+def write_plan(result, path: str | Path, information: pd.DataFrame | None = None, why=None) -> Path:
+    """Write a solve's plan workbook: Summary, the plan tables, charts, the inputs as used, run information.
 
-    information: the value_of_information table, written to its own sheet when given.
+    information: the value_of_information table, written to its own sheet when given; why: the
+    analysis.why.WhyAnalysis of the same data (a "Why" sheet, and its most telling lines on the Summary).
     """
     data = result.data
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
-        rows: list[tuple[str, object, str]] = [("Status", result.status, ""), ("Message", result.message, "")]
-        rows += [(r.label, r.value, r.unit) for r in result.summary.itertuples(index=False)
-                 if r.metric != "status"]
-        rows.append(("Input", data.source, ""))
-        end = book.key_values("Summary", "Rare-earth sourcing plan", rows)
+        book = Workbook(temporary, data.settings.currency)
+        book.sheet("Summary", "Summary")  # the first sheet
+        glance = None
         if result.optimal:
-            book.table("Summary", plan_by_supplier(result), start_row=end + 1,
-                       title="Plan by supplier and material (all periods)")
             for attribute, sheet in RESULT_SHEETS.items():
                 table = getattr(result, attribute)
-                if len(table) > MAX_DETAIL_ROWS and "scenario" in table.columns:
+                if attribute in WORTH_FIRST:
+                    worth_first(book, sheet, table, *WORTH_FIRST[attribute])
+                elif len(table) > MAX_DETAIL_ROWS and "scenario" in table.columns:
                     book.table(sheet, expected_over_scenarios(table, result.scenario_costs), start_row=0,
                                title=f"Expected over the {len(result.scenario_costs)} scenarios ({len(table):,} "
                                      "rows per scenario are too many for a sheet; sourcing solve --csv writes "
                                      "them all)")
                 else:
                     book.table(sheet, table)
+            if why is not None:
+                book.table("Why", why.table.rename(columns={"line": "in words"}),
+                           title=why.note or "Price ranges re-solved by HiGHS: the plan stays optimal within them")
+            glance = add_plan_charts(book, result)
         elif not result.explanation.empty:
-            book.table("Why no plan", result.explanation)
+            why_no_plan(book, result.explanation)
+        write_summary(book, result, glance, why)
         if information is not None:
             book.table("VSS and EVPI", information)
         write_inputs(book, data.tables)
@@ -188,6 +299,182 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
         book.close()
 
     return atomic_write(path, write)
+
+
+#: Sheets whose rows that are worth nothing go below the rest, with a note: (value column, by size, note).
+WORTH_FIRST = {
+    "plan": ("expected_cost", "{n} offers with nothing signed or reserved"),
+    "shadow_prices": ("value", "{n} rules that do not bind (shadow price 0)"),
+}
+
+
+def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, note: str) -> None:
+    """The rows sorted by what they are worth (largest first); those worth nothing below, after a note."""
+    size = table[column].abs().fillna(0.0) if column in table else pd.Series(0.0, index=table.index)
+    if "quantity" in table.columns:
+        zero = table["quantity"].fillna(0.0).abs() <= 1e-9
+    else:
+        zero = size <= 1e-9
+    order = size[~zero].sort_values(ascending=False, kind="stable").index
+    end = book.table(sheet, pd.concat([table.loc[order], table[zero]]))
+    if zero.any():
+        # beside the table, so that the rows stay one table (a plan sheet reads back as a plan)
+        first_zero = end - int(zero.sum())
+        book.sheets[sheet].write_string(first_zero, len(table.columns), f"From here: {note.format(n=int(zero.sum()))}.",
+                                        book.formats["note"])
+
+
+def why_no_plan(book: Workbook, explanation: pd.DataFrame) -> None:
+    """The rules to relax; a current value and its target as percent where the rule is a share."""
+    book.table("Why no plan", explanation)
+    sheet = book.sheets["Why no plan"]
+    columns = list(explanation.columns)
+    for i, r in enumerate(explanation.itertuples(index=False), start=1):
+        if str(getattr(r, "unit", "")).startswith("share"):
+            for name in ("current", "relax_to"):
+                value = getattr(r, name)
+                if name in columns and isinstance(value, (int, float)) and np.isfinite(value):
+                    sheet.write_number(i, columns.index(name), float(value), book.formats["share"])
+
+
+#: How many commitments the Summary lists (the rest are on the Plan sheet).
+SUMMARY_COMMITMENTS = 8
+SUMMARY_COLUMNS = {0: 34, 1: 17, 2: 17, 3: 15, 4: 30}
+
+
+def _wrapped(book: Workbook, sheet, row: int, text: str, last_column: int = 4, fmt: str = "wrap") -> int:
+    """Text across the Summary's columns, wrapped, its row tall enough to show every line; returns the next row."""
+    width = sum(SUMMARY_COLUMNS.get(j, 12) for j in range(last_column + 1))
+    lines = sum(max(1, -(-len(part) // max(int(width * 1.1), 1))) for part in text.splitlines() or [""])
+    sheet.merge_range(row, 0, row, last_column, text, book.formats[fmt])
+    sheet.set_row(row, 15 * lines)
+    return row + 1
+
+
+def write_summary(book: Workbook, result, glance_chart=None, why=None) -> None:
+    """The Summary a manager reads on one printed page: what the plan costs in plain words, the China share
+    of each material against its cap, the lowest fill rates, the commitments to sign (money first), what
+    de-risking further costs and what would change the plan; or, without a plan, why."""
+    data = result.data
+    name = "Summary"
+    sheet = book.sheet(name, "Summary")
+    for j, width in SUMMARY_COLUMNS.items():
+        sheet.set_column(j, j, width)
+    sheet.write_string(0, 0, "Rare-earth sourcing plan", book.formats["title"])
+    sheet.write_string(1, 0, f"Input: {_shown_path(data.source)}", book.formats["note"])
+    row = 3
+    sheet.write_string(row, 0, "Status", book.formats["bold"])
+    sheet.write_string(row, 1, result.status)
+    row = _wrapped(book, sheet, row + 1, result.message)
+    if not result.optimal:
+        if not result.explanation.empty:
+            row = _wrapped(book, sheet, row + 1, "The sheet 'Why no plan' lists each rule to relax and by how much.")
+        _summary_print(book, sheet, row, 4)
+        return
+    for line in summary_lines(result, why):
+        if isinstance(line, str):
+            row += 1
+            sheet.write_string(row, 0, line, book.formats["section"])
+            for j in range(1, 5):
+                sheet.write_blank(row, j, None, book.formats["section"])
+        else:
+            label, value, unit, words = line
+            sheet.write_string(row, 0, str(label), book.formats["bold"] if unit is not None else None)
+            if unit is not None:
+                book.value(sheet, row, 1, value, unit)
+            elif value is not None:
+                sheet.write_string(row, 1, str(value))
+            if words:
+                sheet.merge_range(row, 2, row, 4, words, book.formats["wrap"]) if len(words) > 40 \
+                    else sheet.write_string(row, 2, words, book.formats["words"])
+        row += 1
+    last_column = 4
+    if glance_chart is not None:
+        sheet.insert_chart(3, 6, glance_chart)
+        last_column = 16  # the chart spans about ten default-width columns from G
+    _summary_print(book, sheet, max(row, 30), last_column)
+
+
+def _shown_path(source: object) -> str:
+    """An input path as the user typed it from here: relative when it lies below the working folder."""
+    try:
+        return str(Path(str(source)).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(source)
+
+
+def _summary_print(book: Workbook, sheet, last_row: int, last_column: int) -> None:
+    sheet.print_area(0, 0, last_row, last_column)
+    book.one_page.add("Summary")
+
+
+def summary_lines(result, why=None) -> list:
+    """The Summary's content: section titles (str) and (label, value, unit, words) rows; unit None is text."""
+    from .figures import share_table
+
+    data = result.data
+    settings = data.settings
+    currency = settings.currency
+    headline = result.headline
+    costs = result.scenario_costs
+    worst = costs.loc[costs["cost"].idxmax(), "scenario"]
+    level = settings.cvar_level
+    lines: list = ["What the plan costs"]
+    lines.append(("Expected cost", headline["expected_cost"], currency,
+                  f"probability-weighted over the {len(costs)} scenarios"))
+    lines.append(("Worst case", headline["worst_scenario_cost"], currency, f"in '{worst}'"))
+    lines.append((f"CVaR {level * 100:g}%", headline["cvar"], currency,
+                  f"the average cost of the worst {(1 - level) * 100:.3g}% of outcomes"))
+    if settings.cvar_weight > 0:
+        lines.append(("Objective", result.objective, currency,
+                      f"what the plan minimises: expected cost + {settings.cvar_weight:g} x CVaR"))
+    country = settings.dependency_country
+    lines.append((f"{country} share, all materials", headline["dependency_share"], "share",
+                  "expected, each material weighted by the value of its demand"))
+    shares = share_table(result)
+    lines.append(f"{country} share of each material against the cap")
+    lines.append(("Material", "Expected share", None, "Highest in a scenario / cap"))
+    for r in shares.itertuples(index=False):
+        words = (f"{r.highest_capped_share:.1%} of a cap of {r.cap:.0%} ({r.cap_name})" if np.isfinite(r.cap)
+                 else "no cap")
+        lines.append((r.material, r.expected_share, "share", words))
+    fills = result.fill_rates.sort_values("fill_rate", kind="stable").head(3)
+    lines.append("Lowest fill rates")
+    for r in fills.itertuples(index=False):
+        lines.append((f"{r.material} in '{r.scenario}'", r.fill_rate, "share", f"floor {r.min_fill_rate:.0%}"))
+    commitments = plan_by_supplier(result).sort_values("expected_cost", ascending=False, kind="stable")
+    lines.append("Commitments to sign (expected cost)")
+    for r in commitments.head(SUMMARY_COMMITMENTS).itertuples(index=False):
+        what = "reserve" if r.decision == "stockpile reservation" else "contract"
+        lines.append((f"{r.supplier}: {r.material}", r.expected_cost, currency,
+                      f"{what} {r.quantity:,.0f} {r.unit} over the horizon"))
+    if len(commitments) > SUMMARY_COMMITMENTS:
+        lines.append((f"and {len(commitments) - SUMMARY_COMMITMENTS} more on the Plan sheet", None, None, ""))
+    lines.append("Cost of de-risking at the current cap")
+    lines += derisking_lines(result)
+    if why is not None and (why.lines or why.note):
+        lines.append("What would change the plan (the Why sheet has every offer)")
+        lines += [(text, None, None, "") for text in why.lines + ([why.note] if why.note else [])]
+    return lines
+
+
+def derisking_lines(result) -> list:
+    """One line per cap on the dependency country: what one percentage point tighter would cost."""
+    prices = result.shadow_prices
+    country = result.data.settings.dependency_country
+    caps = result.origin_shares
+    out = []
+    if len(caps):
+        for input_row, group in caps[caps["country"] == country].groupby("input_row", sort=False):
+            value = float(prices.loc[prices["input_row"] == input_row, "value"].sum())
+            name = group["cap"].iloc[0]
+            cap = float(group["max_share"].iloc[0])
+            words = (f"a point below {cap:.0%} costs about this much more; it does not bind" if value <= 1e-9 else
+                     f"per percentage point below {cap:.0%} (the cap's shadow price, objective)")
+            out.append((f"{name} cap", value, result.data.settings.currency, words))
+    if not out:
+        out.append((f"No cap on {country} in the input", None, None, ""))
+    return out
 
 
 def expected_over_scenarios(table: pd.DataFrame, scenario_costs: pd.DataFrame) -> pd.DataFrame:
@@ -210,11 +497,10 @@ def expected_over_scenarios(table: pd.DataFrame, scenario_costs: pd.DataFrame) -
 def plan_by_supplier(result) -> pd.DataFrame:
     """The first-stage plan summed over periods: what to sign and reserve, with whom."""
     plan = result.plan
-    cost = [c for c in plan.columns if c.startswith("expected_cost_")][0]
     grouped = (plan.groupby(["decision", "supplier", "material", "unit"], sort=False)
-               [["quantity", "expected_delivered", cost]].sum(min_count=1).reset_index())
+               [["quantity", "expected_delivered", "expected_cost"]].sum(min_count=1).reset_index())
     return grouped[grouped["quantity"] > 0][["decision", "supplier", "material", "quantity", "unit",
-                                             "expected_delivered", cost]]
+                                             "expected_delivered", "expected_cost"]]
 
 
 def write_tables(tables: Tables, path: str | Path) -> Path:
@@ -243,21 +529,41 @@ def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
     return chart
 
 
+#: The frontier's point kinds in plain words (the Python table keeps the short names).
+POINT_WORDS = {"unconstrained": "no cap binding (start)", "sweep": "evenly spaced", "current": "the input's cap",
+               "tightest": "tightest cap with a plan", "detail": "added where a plan exists"}
+
+
+def point_words(kind: str) -> str:
+    return ", ".join(POINT_WORDS.get(part.strip(), part.strip()) for part in str(kind).split(","))
+
+
+def _fit_axis(chart, values, name: str) -> None:
+    """The cost axis scaled to the data (a curve that starts its axis at 0 looks flat)."""
+    values = pd.to_numeric(pd.Series(np.asarray(values, dtype=float).ravel()), errors="coerce").dropna()
+    if values.empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    pad = max((high - low) * 0.1, abs(high) * 0.005, 1.0)
+    chart.set_y_axis({"name": name, "num_format": "#,##0", "min": low - pad, "max": high + pad,
+                      "major_gridlines": {"visible": True}})
+
+
 def write_frontier(frontier, path: str | Path) -> Path:
     """The de-risking curve: table and a native scatter chart (current cap and tightest cap marked)."""
     table = frontier.table
     currency = frontier.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
-        book.table("Frontier", table)
+        book = Workbook(temporary, currency)
+        book.table("Frontier", table.assign(point=table["point"].map(point_words)))
         if frontier.explanation:
             book.table("Why no plan", pd.DataFrame({"explanation": frontier.explanation.splitlines()}))
         sheet_name = "Frontier"
         columns = list(table.columns)
         x_col = columns.index("max_share")
         y_col = columns.index("objective")
-        e_col = columns.index(f"expected_cost_{currency}")
+        e_col = columns.index("expected_cost")
         feasible = [i for i, s in enumerate(table["status"]) if s == "optimal"]
         note = (f"No plan below {frontier.tightest:.1%}" if frontier.tightest else "")
         chart = _scatter(book, f"Cost of de-risking: {frontier.cap}. {note}".strip(),
@@ -280,6 +586,8 @@ def write_frontier(frontier, path: str | Path) -> Path:
                                              "border": {"color": color}}})
         chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
                           "min": 0, "max": max(1.0, float(table["max_share"].max()))})
+        _fit_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]].to_numpy().ravel(),
+                  currency)
         sheet = book.sheets[sheet_name]
         sheet.insert_chart(len(table) + 3, 0, chart)
         _print_wide(sheet)
@@ -294,15 +602,18 @@ def write_comparison(comparison, path: str | Path) -> Path:
     currency = comparison.currency
 
     def write(temporary: Path) -> None:
-        book = Workbook(temporary)
+        book = Workbook(temporary, currency)
         book.table("Comparison", summary)
         book.table("Moves", comparison.moves)
-        share = next((c for c in summary.columns if c.startswith("expected_") and c.endswith("_share")), None)
-        cost = f"expected_cost_{currency}"
+        share = "dependency_share"
+        cost = "expected_cost"
         if share is not None and cost in summary.columns:
             columns = list(summary.columns)
-            chart = _scatter(book, "What-if cases: expected cost against dependency",
-                             share.replace("_", " "), currency)
+            failed = [str(c) for c, s in zip(summary["case"], summary["status"]) if s != "optimal"]
+            title = "What-if cases: expected cost against dependency share" + (
+                f" (no plan: {', '.join(failed)})" if failed else "")
+            chart = _scatter(book, title, "expected dependency share (value-weighted)", currency)
+            _fit_axis(chart, summary.loc[summary["status"] == "optimal", cost], f"expected cost ({currency})")
             for i, row in enumerate(summary.itertuples(index=False), start=1):
                 if row.status != "optimal":
                     continue

@@ -52,7 +52,7 @@ class OutputPathError(ValueError):
 class Output:
     """One file or folder a command will write.
 
-    kind: "workbook" (.xlsx), "figure" (a matplotlib format by extension), "csv folder" (one CSV per table)
+    kind: "workbook" (.xlsx), "figure" (a matplotlib format by extension), "pdf" (.pdf), "csv folder" (one CSV per table)
     or "instance" (a folder of CSV files, or a workbook when the name ends in .xlsx).
     option: how the user named it on the command line ("-o/--output", "--png", "OUTPUT"), for messages.
     replace: whether an existing file may be replaced (the template refuses unless --force).
@@ -148,6 +148,8 @@ def _check_one(output: Output, protected: dict) -> str | None:
             return f"it is {file_kind(info.st_mode)}, not a regular file; give a file name."
     if output.kind == "workbook" and suffix != ".xlsx":
         return "a workbook's name must end in .xlsx; add the extension."
+    if output.kind == "pdf" and suffix != ".pdf":
+        return "a PDF's name must end in .pdf; add the extension."
     if output.kind == "figure" and suffix not in FIGURE_FORMATS:
         return (f"a figure's name must end in one of {', '.join(FIGURE_FORMATS)} (the extension chooses "
                 "the format); add one.")

@@ -16,7 +16,7 @@ from ..inputs.data import SourcingData
 from ..model import build
 from ..model.rules import RULES, rule_named
 from ..model.rules.base import ADVICE_COLUMNS
-from .solver import OPTIMAL, make_solver, run_solver
+from .solver import INFEASIBLE, OPTIMAL, SolveStopped, make_solver, run_solver
 
 TOLERANCE = 1e-7
 COLUMNS = ["fix", *ADVICE_COLUMNS]
@@ -31,6 +31,8 @@ def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
     """The relaxations the elastic model needs, one dict per relaxed rule instance (None: still infeasible)."""
     built = build(data, elastic=rules)
     run = run_solver(built.model, make_solver(data.settings.time_limit))
+    if run.status not in (OPTIMAL, INFEASIBLE):
+        raise SolveStopped(run.status, run.message)
     if run.status != OPTIMAL:
         return None
     rows = []
@@ -43,6 +45,14 @@ def _relaxed(data: SourcingData, rules: frozenset[str]) -> list[dict] | None:
 
 def explain_infeasibility(data: SourcingData) -> tuple[str, pd.DataFrame]:
     """A sentence for the user and the table of fixes (column `fix`: which alternative a row belongs to)."""
+    try:
+        return _explain(data)
+    except SolveStopped as stopped:
+        return (f"No plan meets every rule. Finding which rules to relax stopped without a proven answer: "
+                f"{stopped}"), pd.DataFrame(columns=COLUMNS)
+
+
+def _explain(data: SourcingData) -> tuple[str, pd.DataFrame]:
     rules = present_rules(data)
     if not rules:
         return ("No plan exists and the instance states no policy rule to relax; check capacities, "
@@ -66,17 +76,17 @@ def explain_infeasibility(data: SourcingData) -> tuple[str, pd.DataFrame]:
     table = pd.DataFrame(rows, columns=COLUMNS)
     if together:
         lines = ["No plan meets every rule, and no single kind of rule relaxed alone is enough. Relaxed together:"]
-        lines += [f"  - {text}" for text in _summarise(fixes[0][1])]
+        lines += [f"  - {text}" for text in summarise(fixes[0][1])]
     else:
         lines = ["No plan meets every rule. Any one of these would give a plan:"]
         for i, (_, relaxed) in enumerate(fixes, start=1):
-            lines.append(f"  {i}. " + "; ".join(_summarise(relaxed)))
+            lines.append(f"  {i}. " + "; ".join(summarise(relaxed)))
         if not_enough:
             lines.append("Relaxing only the " + " or only the ".join(not_enough) + " is not enough.")
     return "\n".join(lines), table
 
 
-def _summarise(relaxed: list[dict]) -> list[str]:
+def summarise(relaxed: list[dict]) -> list[str]:
     """Advice sentences, each rule's in its own words (a rule may merge rows: one sentence per material)."""
     out = []
     for rule in RULES:

@@ -20,9 +20,15 @@ from ..inputs.data import SourcingData
 from ..inputs.validate import input_hash
 from ..model import Built
 from ..model.rules import RULES
-from ..model.rules.base import PRICE_COLUMNS
+from ..model.rules.base import PRICE_COLUMNS, objective_words
 from ..model.rules.origin_caps import SHARE_COLUMNS, suppliers_through
 from .solver import OPTIMAL, Primal, SolverRun, solver_version, value_never_seen
+
+#: Columns of the plan table (money in `currency`, quantities in `unit`).
+PLAN_COLUMNS = ("decision", "supplier", "material", "period", "quantity", "unit", "price_per_unit", "capacity",
+                "min_quantity", "expected_delivered", "expected_cost", "currency")
+#: The parts of a scenario's cost, the columns of scenario_costs after `cost` (in the order they add up).
+COST_PARTS = ("reservation", "contract", "spot", "stockpile_draw", "holding", "shortage")
 
 PLAN_TABLES = ("plan", "flows", "balance", "scenario_costs", "fill_rates", "origin_shares",
                "dependency", "shadow_prices")
@@ -98,7 +104,7 @@ def collect_results(built: Built, run: SolverRun, detail: bool = True) -> Result
         setattr(result, name, frame)
     result.dependency = _dependency(built, values)
     result.shadow_prices = _shadow_prices(built, run.duals, currency)
-    result.summary = _summary(built, result, currency)
+    result.summary = _summary(built, result, currency, values)
     for name in PLAN_TABLES:
         _zero_noise(getattr(result, name))
     return result
@@ -160,24 +166,22 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
         share, price_weight = expect.loc[(s, mat, t)]
         rows.append({
             "decision": "contract", "supplier": s, "material": mat, "period": t,
-            "quantity": x, "unit": units[mat], f"price_{currency}_per_unit": offer["price"],
+            "quantity": x, "unit": units[mat], "price_per_unit": offer["price"],
             "capacity": offer["capacity"] if np.isfinite(offer["capacity"]) else np.nan,
             "min_quantity": offer["min_quantity"],
-            "expected_delivered": x * share, f"expected_cost_{currency}": x * price_weight,
+            "expected_delivered": x * share, "expected_cost": x * price_weight, "currency": currency,
         })
     for (s, mat) in model.STOCKPILE_OFFERS:
         r = decision_value(model.reserved_quantity[s, mat])
         fee = data.stockpiles.loc[(s, mat), "reservation_fee"]
         rows.append({
             "decision": "stockpile reservation", "supplier": s, "material": mat, "period": None,
-            "quantity": r, "unit": units[mat], f"price_{currency}_per_unit": fee,
+            "quantity": r, "unit": units[mat], "price_per_unit": fee,
             "capacity": data.stockpiles.loc[(s, mat), "reserve_limit"], "min_quantity": 0.0,
-            "expected_delivered": np.nan, f"expected_cost_{currency}": r * fee,
+            "expected_delivered": np.nan, "expected_cost": r * fee, "currency": currency,
         })
     # the columns are named even when nothing is signed (a buyer served by spot purchases alone)
-    return pd.DataFrame(rows, columns=["decision", "supplier", "material", "period", "quantity", "unit",
-                                       f"price_{currency}_per_unit", "capacity", "min_quantity",
-                                       "expected_delivered", f"expected_cost_{currency}"])
+    return pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
 
 
 @dataclass
@@ -270,8 +274,9 @@ def _per_material_node(values: _Values, inflow: pd.DataFrame) -> np.ndarray:
 def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
     """What arrives from each offer in each scenario and period, and what it costs."""
     flows = _scenario_map(built).merge(values.inflow.drop(columns="period"), on="node")
-    flows[f"price_{currency}_per_unit"] = flows["price"] * flows["price_multiplier"]
-    flows[f"cost_{currency}"] = flows["quantity"] * flows[f"price_{currency}_per_unit"]
+    flows["price_per_unit"] = flows["price"] * flows["price_multiplier"]
+    flows["cost"] = flows["quantity"] * flows["price_per_unit"]
+    flows["currency"] = currency
     flows["unit"] = flows["material"].map(_units(built.data))
     position = {p: i for i, p in enumerate(built.data.periods)}
     scenario_rank = {w: i for i, w in enumerate(built.tree.scenarios)}
@@ -279,7 +284,7 @@ def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
                               key=lambda c: c.map(scenario_rank) if c.name == "scenario"
                               else c.map(position) if c.name == "period" else c)
     return flows[["scenario", "period", "material", "supplier", "kind", "quantity", "unit", "availability",
-                  f"price_{currency}_per_unit", f"cost_{currency}"]].reset_index(drop=True)
+                  "price_per_unit", "cost", "currency"]].reset_index(drop=True)
 
 
 def _balance(built: Built, values: _Values) -> pd.DataFrame:
@@ -327,10 +332,11 @@ def _scenario_costs(built: Built, values: _Values, currency: str) -> pd.DataFram
     frame = pd.DataFrame({"scenario": tree.scenarios, "probability": tree.probability})
     total = np.full(len(tree.scenarios), float(reservation))
     for name, per_node in parts.items():
-        frame[f"{name}_{currency}"] = per_node[tree.node_of].sum(axis=1)
-        total += frame[f"{name}_{currency}"].to_numpy()
-    frame.insert(2, f"cost_{currency}", total)
-    frame.insert(3, f"reservation_{currency}", reservation)
+        frame[name] = per_node[tree.node_of].sum(axis=1)
+        total += frame[name].to_numpy()
+    frame.insert(2, "cost", total)
+    frame.insert(3, "reservation", reservation)
+    frame["currency"] = currency
     return frame
 
 
@@ -394,32 +400,63 @@ def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
         rows.append({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
                      "scenario": None, "period": t, "value": -float(duals.get(con, 0.0)),
                      "unit": f"{currency} per {units[mat]}",
-                     "meaning": f"expected cost saved by one more {units[mat]} of {s} capacity in {t}",
+                     "meaning": f"{objective_words(data)} saved by one more {units[mat]} of {s} capacity in {t}",
                      "input_row": None})
     return pd.DataFrame(rows, columns=list(PRICE_COLUMNS))
 
 
-def _summary(built: Built, result: Result, currency: str) -> pd.DataFrame:
+def material_values(built: Built, values: _Values) -> pd.Series:
+    """Each material's demand valued at the plan's prices: demand over the horizon x the plan's expected
+    price per unit bought (expected spend / expected quantity over every offer; the shortage penalty when
+    nothing is bought). The weights of the cross-material dependency share: money, so that restating a
+    material in other units leaves them unchanged."""
+    data, tree = built.data, built.tree
+    inflow = values.inflow
+    probability = inflow["node"].map(tree.nodes["probability"])
+    quantity = (probability * inflow["quantity"]).groupby(inflow["material"]).sum()
+    spend = (probability * inflow["quantity"] * inflow["price"] * inflow["price_multiplier"]
+             ).groupby(inflow["material"]).sum()
+    materials = list(values.material_index)
+    quantity, spend = quantity.reindex(materials, fill_value=0.0), spend.reindex(materials, fill_value=0.0)
+    penalty = data.materials["shortage_penalty"].reindex(materials).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = (spend / quantity).where(quantity > 1e-9, penalty)
+    return data.total_demand().reindex(materials).astype(float) * price
+
+
+def dependency_share(dependency: pd.DataFrame, weights: pd.Series) -> float:
+    """The expected share of supply through the dependency country over all materials: each material's
+    probability-weighted share of its demand, weighted by the material's value (`material_values`)."""
+    expected = (dependency["share"] * dependency["probability"]).groupby(dependency["material"]).sum()
+    weights = weights.reindex(expected.index).fillna(0.0)
+    total = float(weights.sum())
+    return float((expected * weights).sum() / total) if total > 0 else 0.0
+
+
+def _summary(built: Built, result: Result, currency: str, values: _Values) -> pd.DataFrame:
+    """Headline figures under stable metric names; the CVaR level, the currency (unit) and the dependency
+    country are values, so that the names never change with the settings."""
     data = built.data
+    settings = data.settings
     costs = result.scenario_costs
-    level = data.settings.cvar_level
-    cost = costs[f"cost_{currency}"].to_numpy()
+    level = settings.cvar_level
+    cost = costs["cost"].to_numpy()
     probability = costs["probability"].to_numpy()
-    dependency = result.dependency
-    total_demand = float(data.total_demand().sum())
-    per_scenario = dependency.groupby("scenario", sort=False)["supplied_through"].sum()
-    expected_share = (float(np.dot(per_scenario.reindex(built.tree.scenarios).to_numpy(), probability))
-                      / total_demand if total_demand > 0 else 0.0)
-    country = data.settings.dependency_country
+    country = settings.dependency_country
+    objective = (f"Objective: expected cost + {settings.cvar_weight:g} x CVaR" if settings.cvar_weight > 0
+                 else "Objective (the expected cost: no risk weight)")
     rows = [
         ("status", "Status", result.status, ""),
-        ("objective", "Objective (expected cost + risk term)", result.objective, currency),
-        ("expected_cost", "Expected cost", float(np.dot(probability, cost)), currency),
-        (f"cvar_{level:g}", f"CVaR {level * 100:g}% (mean of the worst {(1 - level) * 100:.3g}%)",
+        ("objective", objective, result.objective, currency),
+        ("expected_cost", "Expected cost (probability-weighted)", float(np.dot(probability, cost)),
+         currency),
+        ("cvar", f"CVaR {level * 100:g}%: mean cost of the worst {(1 - level) * 100:.3g}%",
          cvar_of(cost, probability, level), currency),
+        ("cvar_level", "CVaR level", level, "share"),
         ("worst_scenario_cost", "Worst-scenario cost", float(cost.max()), currency),
-        (f"expected_{country.lower().replace(' ', '_')}_share", f"Expected {country} share",
-         expected_share, "share of demand"),
+        ("dependency_share", f"Expected {country} share (value-weighted)",
+         dependency_share(result.dependency, material_values(built, values)), "share of value"),
+        ("dependency_country", "Dependency country", country, ""),
         ("lowest_fill_rate", "Lowest fill rate", float(result.fill_rates["fill_rate"].min()), "share of demand"),
     ]
     return pd.DataFrame(rows, columns=["metric", "label", "value", "unit"])
@@ -444,6 +481,10 @@ def _run_info(data: SourcingData, run: SolverRun, built: Built) -> pd.DataFrame:
         ("solver message", run.message),
         ("hand-over seconds (model to HiGHS)", round(run.handover_seconds, 3)),
         ("solve seconds (HiGHS)", round(run.solve_seconds, 3)),
+        ("method", run.method if run.method == "monolithic" else
+         f"decomposed by material ({run.blocks} blocks, {run.rounds} pricing rounds)"),
+        ("bound proved", run.bound if run.bound is not None else run.objective),
+        ("relative gap", run.gap),
         ("variables", n_vars),
         ("constraints", n_cons),
         ("scenario-tree nodes", len(built.tree.nodes)),

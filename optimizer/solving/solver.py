@@ -11,12 +11,13 @@ status says the solve succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import itertools
-import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -24,7 +25,7 @@ from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
 
-SOLVE_LOCK = threading.RLock()
+from .highs import SOLVE_LOCK, new_highs  # noqa: E402,F401  (re-exported: the lock and HiGHS maker live there)
 
 OPTIMAL, INFEASIBLE, UNBOUNDED, TIME_LIMIT, NOT_SOLVED = (
     "optimal", "infeasible", "unbounded", "time limit", "not solved")
@@ -42,6 +43,57 @@ _STATUS = {
 HIGHS_OPTIONS: dict[str, object] = {"random_seed": 0}
 
 
+class SolveStopped(RuntimeError):
+    """HiGHS stopped without a proven answer (time limit, a refused model) where an analysis needs one:
+    the command line's exit code 4. status is the solver status; the message says what to do."""
+
+    def __init__(self, status: str, message: str):
+        self.status = status
+        super().__init__(message)
+
+
+@contextlib.contextmanager
+def quiet():
+    """The process's stdout and stderr (the file descriptors HiGHS writes to from C++) sent to /dev/null
+    for the duration: HiGHS's own messages (its banner, errors about values it refuses) never reach the
+    user's terminal; what went wrong is said by the status and its message. Hold SOLVE_LOCK around it."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = []
+    try:
+        with open(os.devnull, "w") as null:
+            for fd in (1, 2):
+                try:
+                    saved.append((fd, os.dup(fd)))
+                    os.dup2(null.fileno(), fd)
+                except OSError:  # no such descriptor (a daemon): nothing to silence
+                    pass
+            yield
+    finally:
+        for fd, copy in saved:
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+#: Said when HiGHS did not take the whole model (validation keeps every coefficient within its limits, so
+#: this is a last line of defence, never a plan read from a partial model).
+REFUSED = ("HiGHS refused the model: a coefficient or bound is beyond what it handles (matrix values above "
+           "1e15, costs or bounds of 1e20 or more); no plan is reported. Check the magnitudes of the input.")
+
+
+def refused_by_appsi(solver) -> bool:
+    """APPSI adds rows and columns without checking HiGHS's answer: a refused batch leaves HiGHS with fewer
+    rows or columns than the Pyomo model, and whatever it then solves is not the model."""
+    highs = getattr(solver, "_solver_model", None)
+    if highs is None:
+        return False
+    return (highs.getNumRow() != len(solver._pyomo_con_to_solver_con_map)
+            or highs.getNumCol() != len(solver._pyomo_var_to_solver_var_map))
+
+
 @dataclass
 class SolverRun:
     """What the solver said: status, a sentence for the user, the objective, timings.
@@ -57,6 +109,14 @@ class SolverRun:
     duals: dict = field(default_factory=dict, repr=False)
     handover_seconds: float = 0.0
     primal: "Primal | None" = field(default=None, repr=False)
+    #: how it was solved: "monolithic" (one HiGHS solve) or "decomposed" (by material, see decomposition)
+    method: str = "monolithic"
+    #: the lower bound proved and the relative gap to it (column generation stops at a stated gap)
+    bound: float | None = None
+    gap: float = 0.0
+    #: decomposed: the number of blocks and of pricing rounds
+    blocks: int = 0
+    rounds: int = 0
 
 
 def value_never_seen(var) -> float:
@@ -90,36 +150,6 @@ class Primal:
         for i in np.flatnonzero(columns < 0):
             out[i] = value_never_seen(variables[i])
         return out
-
-
-_BANNER_SHOWN = False
-
-
-def new_highs():
-    """A highspy.Highs with its output off; the banner HiGHS prints at its first construction in a
-    process goes to /dev/null instead of the user's terminal."""
-    global _BANNER_SHOWN
-    import highspy
-
-    with SOLVE_LOCK:
-        if _BANNER_SHOWN:
-            highs = highspy.Highs()
-        else:
-            import os
-            import sys
-
-            sys.stdout.flush()
-            saved = os.dup(1)
-            try:
-                with open(os.devnull, "w") as null:
-                    os.dup2(null.fileno(), 1)
-                    highs = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-            _BANNER_SHOWN = True
-    highs.setOptionValue("output_flag", False)
-    return highs
 
 
 @functools.cache
@@ -157,9 +187,11 @@ def make_sweep_solver(time_limit: float | None = None, options: dict | None = No
 def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
     """Solve; load primal values and duals only when HiGHS proved optimality."""
     started = time.perf_counter()
-    with SOLVE_LOCK:
+    with SOLVE_LOCK, quiet():
         result = solver.solve(model)
     seconds = time.perf_counter() - started
+    if refused_by_appsi(solver):
+        return SolverRun(NOT_SOLVED, REFUSED, None, seconds)
     status = _STATUS.get(result.termination_condition, NOT_SOLVED)
     if status != OPTIMAL:
         return SolverRun(status, _status_message(status, result.termination_condition), None, seconds)
@@ -170,11 +202,27 @@ def run_solver(model: pyo.ConcreteModel, solver: Highs) -> SolverRun:
                      seconds, duals=duals)
 
 
-def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
-    """The model as a highspy.Highs ready to run, and the standard form that maps its rows and columns
-    back to Pyomo: LinearStandardFormCompiler builds the sparse arrays in one pass and highspy takes
-    them as they are (about half the hand-over of APPSI)."""
-    import highspy
+@dataclass
+class StandardLP:
+    """The LP as plain arrays, min cost x + offset s.t. row_lower <= A x <= row_upper, col_lower <= x <=
+    col_upper (A a scipy CSC matrix): what HiGHS is given, and what a decomposition splits into blocks."""
+
+    cost: np.ndarray
+    offset: float
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    matrix: Any
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.matrix.shape
+
+
+def compile_lp(model: pyo.ConcreteModel):
+    """The model as a StandardLP, and the standard form that maps its rows and columns back to Pyomo
+    (LinearStandardFormCompiler builds the sparse arrays in one pass)."""
     from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
     form = LinearStandardFormCompiler().write(model, mixed_form=True)
@@ -182,30 +230,52 @@ def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options
     n_rows, n_cols = matrix.shape
     sense = np.array([s for _, s in form.rows], dtype=int)
     rhs = np.asarray(form.rhs, dtype=float)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n_cols, n_rows
-    lp.col_cost_ = np.asarray(form.c.toarray()).ravel() if n_cols else np.zeros(0)
-    lp.offset_ = float(form.c_offset[0]) if len(form.c_offset) else 0.0
-    lp.col_lower_ = np.array([-np.inf if v.lb is None else v.lb for v in form.columns], dtype=float)
-    lp.col_upper_ = np.array([np.inf if v.ub is None else v.ub for v in form.columns], dtype=float)
-    lp.row_lower_ = np.where(sense <= 0, rhs, -np.inf)
-    lp.row_upper_ = np.where(sense >= 0, rhs, np.inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr
-    lp.a_matrix_.index_ = matrix.indices
-    lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kContinuous] * n_cols  # an empty array is read as garbage
+    lp = StandardLP(
+        cost=np.asarray(form.c.toarray()).ravel() if n_cols else np.zeros(0),
+        offset=float(form.c_offset[0]) if len(form.c_offset) else 0.0,
+        col_lower=np.array([-np.inf if v.lb is None else v.lb for v in form.columns], dtype=float),
+        col_upper=np.array([np.inf if v.ub is None else v.ub for v in form.columns], dtype=float),
+        row_lower=np.where(sense <= 0, rhs, -np.inf), row_upper=np.where(sense >= 0, rhs, np.inf),
+        matrix=matrix)
+    form.A = form.c = None  # the StandardLP holds what HiGHS needs
+    return lp, form
+
+
+def highs_of(lp: StandardLP, time_limit: float | None = None, options: dict | None = None):
+    """A highspy.Highs holding the LP, with the solver's options (HIGHS_OPTIONS, then `options`)."""
+    import highspy
+
+    n_rows, n_cols = lp.shape
+    model = highspy.HighsLp()
+    model.num_col_, model.num_row_ = n_cols, n_rows
+    model.col_cost_, model.offset_ = lp.cost, lp.offset
+    model.col_lower_, model.col_upper_ = lp.col_lower, lp.col_upper
+    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = lp.matrix.indptr
+    model.a_matrix_.index_ = lp.matrix.indices
+    model.a_matrix_.value_ = lp.matrix.data
+    model.integrality_ = [highspy.HighsVarType.kContinuous] * n_cols  # an empty array is read as garbage
     highs = new_highs()
     for key, value in {**HIGHS_OPTIONS, **(options or {})}.items():
         highs.setOptionValue(key, value)
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
-    highs.passModel(lp)
+    with SOLVE_LOCK, quiet():
+        accepted = highs.passModel(model) != highspy.HighsStatus.kError
+    return highs if accepted else None
+
+
+def hand_over(model: pyo.ConcreteModel, time_limit: float | None = None, options: dict | None = None):
+    """The model as a highspy.Highs ready to run, and the standard form that maps its rows and columns
+    back to Pyomo: LinearStandardFormCompiler builds the sparse arrays in one pass and highspy takes
+    them as they are (about half the hand-over of APPSI)."""
+    lp, form = compile_lp(model)
+    highs = highs_of(lp, time_limit, options)
     # HiGHS holds its own copy now: drop ours and give the compiler's freed memory back to the system
     # before the solve allocates its own (at a million columns this keeps peak memory about 0.6 GiB lower).
     # rows, columns and rhs stay: they map HiGHS's answer back to the Pyomo model.
-    form.A = form.c = None
-    del lp, matrix
+    del lp
     release_freed_memory()
     return highs, form
 
@@ -219,38 +289,57 @@ def release_freed_memory() -> None:
         pass
 
 
-def run_highs(highs, form, column_of: dict, load: bool = True, handover: int = 0) -> SolverRun:
-    """Run HiGHS; read primal values and duals (d objective / d rhs) only when it proved optimality.
-
-    column_of: id(variable) -> column of form (kept by the caller across solves); handover: its serial.
-    load: also set the values on the Pyomo variables (a sweep point reads them from run.primal instead).
-    """
+def highs_status(highs) -> str:
+    """The solver's status of a highspy.Highs that has run."""
     import highspy
 
-    started = time.perf_counter()
-    with SOLVE_LOCK:
-        highs.run()
-    seconds = time.perf_counter() - started
-    status = {
+    return {
         highspy.HighsModelStatus.kOptimal: OPTIMAL,
         highspy.HighsModelStatus.kInfeasible: INFEASIBLE,
         highspy.HighsModelStatus.kUnbounded: UNBOUNDED,
         highspy.HighsModelStatus.kUnboundedOrInfeasible: INFEASIBLE,
         highspy.HighsModelStatus.kTimeLimit: TIME_LIMIT,
     }.get(highs.getModelStatus(), NOT_SOLVED)
-    if status != OPTIMAL:
-        return SolverRun(status, _status_message(status, TerminationCondition.unknown), None, seconds)
-    solution = highs.getSolution()
-    values = np.asarray(solution.col_value, dtype=float)
+
+
+def not_solved(status: str, seconds: float) -> SolverRun:
+    """The run of a solve that did not prove an optimum, with its sentence for the user."""
+    return SolverRun(status, _status_message(status, TerminationCondition.unknown), None, seconds)
+
+
+def solved(form, values: np.ndarray, row_duals, objective: float, seconds: float, column_of: dict,
+           load: bool = True, handover: int = 0) -> SolverRun:
+    """The run of an optimal solve, from the column values and row duals (d objective / d rhs) of the
+    standard form's columns and rows, however they were found (one HiGHS solve or a decomposition)."""
     if load:
         for var, value in zip(form.columns, values.tolist()):
             var.set_value(value, skip_validation=True)
     duals: dict = {}
-    for (constraint, _), dual in zip(form.rows, solution.row_dual):
+    for (constraint, _), dual in zip(form.rows, np.asarray(row_duals, dtype=float).tolist()):
         duals[constraint] = duals.get(constraint, 0.0) + dual  # a ranged row comes as two rows
-    objective = float(highs.getInfo().objective_function_value)
     return SolverRun(OPTIMAL, "HiGHS proved the plan optimal.", objective, seconds, duals=duals,
                      primal=Primal(values, column_of, form.columns, handover))
+
+
+def run_highs(highs, form, column_of: dict, load: bool = True, handover: int = 0) -> SolverRun:
+    """Run HiGHS; read primal values and duals (d objective / d rhs) only when it proved optimality.
+
+    column_of: id(variable) -> column of form (kept by the caller across solves); handover: its serial.
+    load: also set the values on the Pyomo variables (a sweep point reads them from run.primal instead).
+    """
+    if highs is None:
+        return SolverRun(NOT_SOLVED, REFUSED, None, 0.0)
+    started = time.perf_counter()
+    with SOLVE_LOCK, quiet():
+        highs.run()
+    seconds = time.perf_counter() - started
+    status = highs_status(highs)
+    if status != OPTIMAL:
+        return not_solved(status, seconds)
+    solution = highs.getSolution()
+    values = np.asarray(solution.col_value, dtype=float)
+    objective = float(highs.getInfo().objective_function_value)
+    return solved(form, values, solution.row_dual, objective, seconds, column_of, load, handover)
 
 
 #: Below this many variables the model goes to HiGHS through APPSI: the standard-form compiler's
@@ -276,7 +365,7 @@ class HandedOver:
         self.appsi = model.nvariables() < STANDARD_FORM_FROM
         if self.appsi:
             self.solver = make_sweep_solver(time_limit, options)
-            with SOLVE_LOCK:  # APPSI captures the process's output streams here too
+            with SOLVE_LOCK, quiet():  # APPSI captures the process's output streams here too
                 self.solver.set_instance(model)
         else:
             self.highs, self.form = hand_over(model, time_limit, options)
@@ -300,7 +389,7 @@ class HandedOver:
 
     def refresh(self) -> None:
         """Bring the tracked rows' bounds in HiGHS up to date with the Params they contain."""
-        if self.appsi or not self._tracked:
+        if self.appsi or not self._tracked or self.highs is None:
             return
         index, lower, upper = [], [], []
         for j, sense, con, offset in self._tracked:

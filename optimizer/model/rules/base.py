@@ -49,6 +49,24 @@ class Relaxation(NamedTuple):
     weight: float
 
 
+class PathLimit(NamedTuple):
+    """One limit a rule puts on a single scenario's path, in plain quantities, for code that plays a fixed
+    plan through a future without the Pyomo model (analysis.stress).
+
+    The sum over `period` (None: every period) of the inflow of `suppliers`' offers of `material` (when
+    suppliers is None: of the material's unmet demand) is at most `limit`, in the material's unit.
+    rule: the rule's name; name: the instance's readable name; input_row: its input row id, if any.
+    """
+
+    rule: str
+    name: str
+    input_row: str | None
+    material: str
+    period: str | None
+    suppliers: frozenset | None
+    limit: float
+
+
 #: The cap a sweep or a `--cap` override names: `country` or `country:stage` (inputs.edits.parse_cap_key).
 SweepKey = CapKey
 
@@ -75,6 +93,13 @@ def advice_row(rule: str, name: str, current: float, relax_to: float, unit: str,
             "current": current, "relax_to": relax_to, "unit": unit, "advice": advice}
 
 
+def objective_words(data: SourcingData) -> str:
+    """What a shadow price moves: the expected cost, or with a CVaR weight the whole objective (a dual is
+    d objective / d right-hand side, and the objective then holds the risk term too)."""
+    weight = data.settings.cvar_weight
+    return f"objective (expected cost + {weight:g} x CVaR)" if weight > 0 else "expected cost"
+
+
 def share_text(value: float) -> str:
     return f"{value:.1%}"
 
@@ -86,6 +111,9 @@ class Rule:
     """
 
     name: str = ""
+    #: names of this rule's model components (variables and constraints) that tie materials together
+    #: (a row over every material's cost); a decomposition across materials keeps them in its master problem
+    linking: tuple[str, ...] = ()
 
     # --- data
     def present(self, data: SourcingData) -> bool:
@@ -96,6 +124,12 @@ class Rule:
     def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
                elastic: bool = False) -> None:
         """Add the rule's constraints; elastic: also its relaxation variables, appended to model.relaxations."""
+
+    def path_limits(self, data: SourcingData, scenario: str | None) -> list[PathLimit]:
+        """The rule's limits along one scenario's path (scenario None: a future the input does not name).
+
+        The same rows, in the same order, for every scenario; only the limits may differ."""
+        return []
 
     # --- explanation
     def advise(self, data: SourcingData, instance: Any, amount: float) -> dict:

@@ -14,6 +14,7 @@ from .base import BuildContext, Relaxation, Rule, advice_row
 
 class Budget(Rule):
     name = "budget"
+    linking = ("budget",)
 
     def present(self, data: SourcingData) -> bool:
         return data.settings.budget is not None

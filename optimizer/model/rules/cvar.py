@@ -16,6 +16,7 @@ from .base import BuildContext, Relaxation, Rule, advice_row
 
 class ConditionalValueAtRisk(Rule):
     name = "CVaR cap"
+    linking = ("value_at_risk", "cost_excess", "cost_excess_definition", "cvar_cap")
 
     def present(self, data: SourcingData) -> bool:
         """Only the cap is a rule to relax; the objective term is a preference, not a constraint."""

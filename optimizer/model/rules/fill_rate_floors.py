@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import linear_sum
 from ..tree import ScenarioTree
-from .base import BuildContext, Relaxation, Rule, advice_row, share_text
+from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, share_text
 
 
 class FillRateFloors(Rule):
@@ -37,6 +37,18 @@ class FillRateFloors(Rule):
         def fill_rate_floor(m, mat, w):
             beta = float(floors[(mat, w)]) - (m.fill_rate_relaxation[mat, w] if elastic else 0)
             return linear_sum((1, m.unmet_demand[mat, n]) for n in node_of[w]) <= (1 - beta) * float(total[mat])
+
+    def path_limits(self, data: SourcingData, scenario: str | None) -> list[PathLimit]:
+        """unmet demand of m over the horizon <= (1 - beta_m) D_m; a scenario the input does not name gets
+        the floors of the service_levels rows with a blank scenario."""
+        total = data.total_demand().to_dict()
+        if scenario is not None and len(data.fill_floors):
+            floors = data.fill_floors.xs(scenario, level="scenario")["min_fill_rate"]
+        else:
+            floors = data.unnamed_fill_floors
+        return [PathLimit(self.name, f"{mat} fill rate", None, mat, None, None,
+                          (1 - float(floors.get(mat, 0.0))) * float(total[mat]))
+                for mat in data.materials.index if total[mat] > 0]
 
     def advise(self, data: SourcingData, instance: tuple, amount: float) -> dict:
         material, scenario = instance
@@ -67,7 +79,7 @@ class FillRateFloors(Rule):
                  "scenario": w, "period": None,
                  "value": -float(duals.get(model.fill_rate_floor[mat, w], 0.0)) * total[mat] / 100,
                  "unit": f"{currency} per percentage point",
-                 "meaning": f"expected cost added by raising the {mat} floor in '{w}' by one percentage point",
+                 "meaning": f"{objective_words(data)} added by raising the {mat} floor in '{w}' by one percentage point",
                  "input_row": None}
                 for (mat, w) in model.fill_rate_floor]
 

@@ -16,9 +16,10 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
+from ...inputs.names import suggestion
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
-from .base import BuildContext, Relaxation, Rule, SweepKey, advice_row, row_id, share_text
+from .base import BuildContext, PathLimit, Relaxation, Rule, SweepKey, advice_row, objective_words, row_id, share_text
 
 SHEET = "origin_caps"
 SHARE_COLUMNS = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
@@ -161,6 +162,22 @@ class ShareCap(Rule):
         setattr(model, f"{self.component}_per_period", pyo.Constraint(
             pyo.Set(initialize=list(per_period), dimen=dimen, ordered=True), rule=per_period))
 
+    def path_limits(self, data: SourcingData, scenario: str | None) -> list[PathLimit]:
+        """inflow through the country <= alpha D_m over the horizon (per period: <= alpha D_mt each period)."""
+        total = data.total_demand().to_dict()
+        demand = data.demand["quantity"].to_dict()
+        out = []
+        for covered in self.coverage(data):
+            cap, mat = covered.cap, covered.material
+            name = self.price_name(covered)
+            if cap.per_period:
+                out += [PathLimit(self.name, name, cap.id, mat, t, covered.suppliers,
+                                  cap.max_share * float(demand[(mat, t)])) for t in data.periods]
+            else:
+                out.append(PathLimit(self.name, name, cap.id, mat, None, covered.suppliers,
+                                     cap.max_share * float(total[mat])))
+        return out
+
     # --- explanation
     def advise(self, data: SourcingData, cap: OriginCap, amount: float) -> dict:
         return advice_row(self.name, f"{cap.name} cap", cap.max_share, cap.max_share + amount, "share of demand",
@@ -203,8 +220,8 @@ class ShareCap(Rule):
             return {"origin_shares": pd.DataFrame(columns=SHARE_COLUMNS)}
         return {"origin_shares": pd.concat(frames, ignore_index=True)[SHARE_COLUMNS]}
 
-    def meaning(self, covered: Coverage) -> str:
-        return (f"expected cost saved if the {covered.country} cap allowed one more percentage point of "
+    def meaning(self, covered: Coverage, data: SourcingData) -> str:
+        return (f"{objective_words(data)} saved if the {covered.country} cap allowed one more percentage point of "
                 f"{covered.material} demand")
 
     def price_name(self, covered: Coverage) -> str:
@@ -225,7 +242,7 @@ class ShareCap(Rule):
         return [{"rule": self.price_rule, "name": self.price_name(covered), "supplier": None,
                  "material": covered.material, "scenario": None, "period": None,
                  "value": saving.get(self.prefix(covered), 0.0), "unit": f"{currency} per percentage point",
-                 "meaning": self.meaning(covered), "input_row": covered.cap.id}
+                 "meaning": self.meaning(covered, data), "input_row": covered.cap.id}
                 for covered in self.coverage(data)]
 
     # --- sweeps
@@ -239,7 +256,8 @@ class ShareCap(Rule):
         problems = []
         if key.country not in data.countries():
             problems.append(f"no supplier has country '{key.country}', so there is no "
-                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep.")
+                            f"'{key.country}{':' + key.stage if key.stage else ''}' cap to sweep"
+                            f"{suggestion(key.country, data.countries())}.")
         return problems + stage_problems(data, key)
 
     def swept(self, data: SourcingData, key: SweepKey) -> list[OriginCap]:

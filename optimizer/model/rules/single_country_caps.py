@@ -22,7 +22,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ...inputs.validate import EACH_COUNTRY
 from ..tree import ScenarioTree
-from .base import BuildContext, SweepKey, advice_row, share_text
+from .base import BuildContext, SweepKey, advice_row, objective_words, share_text
 from .origin_caps import Coverage, OriginCap, ShareCap, all_caps, stage_problems
 
 _NOT_ONE_COUNTRY = ("various", "unknown", "mixed", "other")
@@ -71,9 +71,9 @@ class SingleCountryCaps(ShareCap):
     def price_name(self, covered: Coverage) -> str:
         return f"{covered.cap.name}: {covered.country}"
 
-    def meaning(self, covered: Coverage) -> str:
+    def meaning(self, covered: Coverage, data: SourcingData) -> str:
         where = f"at {covered.cap.stage}" if covered.cap.stage else "at any stage"
-        return (f"expected cost saved if {covered.country} could supply one more percentage point of "
+        return (f"{objective_words(data)} saved if {covered.country} could supply one more percentage point of "
                 f"{covered.material} demand {where} (single-country cap)")
 
     def sweeps(self, key: SweepKey) -> bool:

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
-from .base import BuildContext, Relaxation, Rule, advice_row, row_id, share_text
+from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, row_id, share_text
 from .origin_caps import covered_materials
 
 SHEET = "supplier_caps"
@@ -63,6 +63,12 @@ class SupplierCaps(Rule):
                                                       <= share * float(context.total_demand[mat]))
         model.supplier_cap = pyo.Constraint(pyo.Set(initialize=list(bodies), dimen=3, ordered=True), rule=bodies)
 
+    def path_limits(self, data: SourcingData, scenario: str | None) -> list[PathLimit]:
+        """inflow of the supplier's offers of m <= share D_m."""
+        total = data.total_demand().to_dict()
+        return [PathLimit(self.name, f"{cap.supplier} cap", cap.id, mat, None, frozenset({cap.supplier}),
+                          cap.max_share * float(total[mat])) for cap, mat in self.coverage(data)]
+
     def advise(self, data: SourcingData, cap: SupplierCap, amount: float) -> dict:
         what = cap.material or "each material"
         return advice_row(self.name, f"{cap.supplier} cap", cap.max_share, cap.max_share + amount,
@@ -80,7 +86,7 @@ class SupplierCaps(Rule):
         return [{"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier, "material": mat,
                  "scenario": None, "period": None, "value": saving.get((cap.position, mat), 0.0),
                  "unit": f"{currency} per percentage point",
-                 "meaning": f"expected cost saved if {cap.supplier} could supply one more percentage point of "
+                 "meaning": f"{objective_words(data)} saved if {cap.supplier} could supply one more percentage point of "
                             f"{mat} demand", "input_row": cap.id}
                 for cap, mat in self.coverage(data)]
 

@@ -1,0 +1,110 @@
+"""The executor gives the same results, in the same order, in process, on a local cluster and on a running one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from optimizer.solving.executor import Executor, worker_cache
+
+BUILDS: list[int] = []
+
+
+def square_plus(shared: dict, item: int) -> int:
+    return item * item + shared["offset"]
+
+
+def cached_pid(shared: dict, item: int) -> tuple[int, int]:
+    """(process id, id of the object built for it): the object must be built once per process."""
+    built = worker_cache(("test", shared["offset"]), lambda: object())
+    return os.getpid(), id(built)
+
+
+def fails_on_three(item: int) -> int:
+    if item == 3:
+        raise ValueError("item three is bad")
+    return item
+
+
+def test_in_process_runs_in_order_with_progress():
+    seen = []
+    with Executor(workers=0) as ex:
+        assert ex.workers == 0
+        out = ex.map(square_plus, range(6), shared={"offset": 1}, progress=lambda d, t: seen.append((d, t)))
+    assert out == [1, 2, 5, 10, 17, 26]
+    assert seen[0] == (0, 6) and seen[-1] == (6, 6)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_local_cluster_equals_in_process_and_builds_once_per_worker():
+    items = list(range(200))
+    with Executor(workers=0) as ex:
+        expected = ex.map(square_plus, items, shared={"offset": 7})
+    seen = []
+    with Executor(workers=2) as ex:
+        assert ex.workers == 2
+        out = ex.map(square_plus, items, shared={"offset": 7}, progress=lambda d, t: seen.append(d))
+        pids = ex.map(cached_pid, items, shared={"offset": 7}, chunksize=5)
+    assert out == expected
+    assert seen[-1] == 200
+    by_process: dict[int, set[int]] = {}
+    for pid, built in pids:
+        by_process.setdefault(pid, set()).add(built)
+    assert os.getpid() not in by_process
+    assert 1 <= len(by_process) <= 2
+    assert all(len(objects) == 1 for objects in by_process.values())
+
+
+def test_a_workers_exception_is_raised_in_the_caller():
+    with Executor(workers=0) as ex, pytest.raises(ValueError, match="item three is bad"):
+        ex.map(fails_on_three, range(5))
+    with Executor(workers=2) as ex, pytest.raises(ValueError, match="item three is bad"):
+        ex.map(fails_on_three, range(5), chunksize=1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_scheduler_and_workers_started_as_separate_processes(tmp_path):
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent), str(Path(__file__).parents[1])]))
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    processes = [subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                                  env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(2):
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1", "--no-dashboard"],
+                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        deadline = time.monotonic() + 60
+        with Executor(scheduler=address) as ex:
+            while ex.workers < 2:
+                assert time.monotonic() < deadline, "the two workers did not join the scheduler"
+                time.sleep(0.2)
+            out = ex.map(square_plus, range(50), shared={"offset": 3})
+        assert out == [i * i + 3 for i in range(50)]
+    finally:
+        for process in processes[::-1]:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def test_an_unreachable_scheduler_is_one_clear_error():
+    with pytest.raises(ConnectionError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:"):
+        Executor(scheduler=f"tcp://127.0.0.1:{free_port()}").start()
+
+
+def test_negative_workers_is_refused():
+    with pytest.raises(ValueError, match="workers must be 0 or more"):
+        Executor(workers=-1)

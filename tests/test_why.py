@@ -1,0 +1,171 @@
+"""Why these suppliers: price ranges, entry prices and both sides of a capacity, against re-solves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+import optimizer as so
+from conftest import make, supplier
+from optimizer.model import build
+from optimizer.solving.solver import solve_once
+
+#: One period, demand 100, penalty 1000: China refiners at 10 (capacity 60), spot at 25 (capacity 40),
+#: Lynas at 30 (no capacity). The optimum signs China's 60 and buys 40 spot: 600 + 1000 = 1600; Lynas is
+#: left out. Lynas enters below 25 (it then beats spot). China's 60 stays optimal at any price up to 30: each
+#: of its units replaces a Lynas unit (spot is full). One more unit of China's capacity saves 25 - 10 = 15
+#: (one spot unit fewer); one fewer costs 30 - 10 = 20 (spot is full, the unit comes from Lynas): a kink.
+KINK = dict(
+    suppliers=[supplier("China refiners", "contract", "China"), supplier("Spot", "spot", "Malaysia"),
+               supplier("Lynas", "contract", "Malaysia")],
+    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10, "capacity": 60},
+            {"supplier": "Spot", "material": "Dy", "price": 25, "capacity": 40},
+            {"supplier": "Lynas", "material": "Dy", "price": 30}],
+)
+
+
+def rows(analysis, kind):
+    table = analysis.table
+    return table[table["kind"] == kind].set_index("supplier")
+
+
+def test_entry_price_range_and_both_sides_of_a_kink_by_hand():
+    data = so.from_frames(make(**KINK))
+    assert so.solve(data).objective == pytest.approx(1600)
+    why = so.why_these_suppliers(data)
+    offers = rows(why, "offer price")
+    # Lynas at p < 25 replaces the spot's 40: it enters below 25.
+    assert not offers.loc["Lynas", "in_plan"]
+    assert offers.loc["Lynas", "low"] == pytest.approx(25, rel=1e-3)
+    assert offers.loc["Lynas", "line"].startswith("Lynas Dy enters the plan below 25.0")
+    # China's 60 at capacity stays optimal while China is cheaper than Lynas at 30 (the unit it would
+    # replace: spot is full), from a price of 0.
+    assert offers.loc["China refiners", "in_plan"]
+    assert offers.loc["China refiners", "low"] == pytest.approx(0)
+    assert offers.loc["China refiners", "high"] == pytest.approx(30, rel=1e-3)
+    capacity = rows(why, "capacity").loc["China refiners"]
+    assert capacity["low"] == pytest.approx(15) and capacity["high"] == pytest.approx(20)
+    assert "one more kg saves 15.00 USD, one fewer costs 20.00 USD" in capacity["line"]
+
+
+def test_duals_are_d_objective_d_rhs_so_a_binding_capacity_has_a_positive_shadow_price():
+    """The reported shadow price (-dual) is the saving of one more unit: here 15, the right side of the kink."""
+    result = so.solve(so.from_frames(make(**KINK)))
+    prices = result.shadow_prices.set_index("name")
+    assert prices.loc["China refiners Dy", "value"] in (pytest.approx(15), pytest.approx(20))
+
+
+def _objective_with_plan(data, plan=None) -> float:
+    """The objective re-solved from the data (first stage fixed at plan when given), built afresh."""
+    built = build(data)
+    if plan is not None:
+        for key, var in built.model.contract_quantity.items():
+            var.fix(plan.get(key, 0.0))
+        for key, var in built.model.reserved_quantity.items():
+            var.fix(plan.get(key, 0.0))
+    run = solve_once(built.model)
+    assert run.status == "optimal"
+    return run.objective
+
+
+def _first_stage(result) -> dict:
+    plan = result.plan
+    out = {}
+    for r in plan.itertuples(index=False):
+        key = (r.supplier, r.material, r.period) if r.decision == "contract" else (r.supplier, r.material)
+        out[key] = r.quantity
+    return out
+
+
+def _priced(data, supplier_name, material, factor):
+    offers = data.offers.copy()
+    rows_of = (offers.index.get_level_values("supplier") == supplier_name) & \
+              (offers.index.get_level_values("material") == material)
+    offers.loc[rows_of, "price"] = offers.loc[rows_of, "price"] * factor
+    return replace(data, offers=offers)
+
+
+def test_bundled_price_ranges_hold_inside_and_break_outside():
+    """For the bundled offers with the narrowest and widest ranges: inside, the plan re-solved with its
+    contracts fixed costs what the best plan costs; a little outside, it costs more (finite differences on
+    freshly built models)."""
+    data = so.read_instance(so.bundled_instance())
+    base = so.solve(data)
+    plan = _first_stage(base)
+    why = so.why_these_suppliers(data)
+    offers = why.table[(why.table["kind"] == "offer price") & why.table["in_plan"]]
+    assert len(offers)
+    checked = 0
+    for r in offers.itertuples(index=False):
+        for edge in (r.low, r.high):
+            if not (edge == edge) or edge <= 0:
+                continue
+            inside = r.price + 0.5 * (edge - r.price)
+            outside = edge + 0.05 * (edge - r.price) + (0.01 * r.price if edge > r.price else -0.01 * r.price)
+            for price, stays in ((inside, True), (outside, False)):
+                priced = _priced(data, r.supplier, r.material, price / r.price)
+                best, fixed = _objective_with_plan(priced), _objective_with_plan(priced, plan)
+                assert (fixed <= best * (1 + 1e-7) + 1e-6) is stays, (r.supplier, r.material, price)
+            checked += 1
+        if checked >= 4:
+            break
+    assert checked >= 2
+
+
+def test_bundled_capacity_sides_match_re_solves():
+    data = so.read_instance(so.bundled_instance())
+    base = so.solve(data).objective
+    why = so.why_these_suppliers(data)
+    capacities = why.table[why.table["kind"] == "capacity"]
+    assert len(capacities)
+    kinked = capacities[(capacities["low"] - capacities["high"]).abs() > 1e-6]
+    sample = capacities.head(2) if kinked.empty else kinked.head(2)
+    for r in sample.itertuples(index=False):
+        key = (r.supplier, r.material, r.period)
+        for step, expected in ((1.0, r.low), (-1.0, -r.high)):
+            offers = data.offers.copy()
+            offers.loc[key, "capacity"] += step
+            assert base - _objective_with_plan(replace(data, offers=offers)) == pytest.approx(expected, abs=1e-4)
+
+
+def test_the_optimum_is_reported_unique_only_when_it_is():
+    """Two identical Chinese refiners at 10: any split of the 100 units is optimal."""
+    frames = make(suppliers=[supplier("A", "contract", "China"), supplier("B", "contract", "China")],
+                  offers=[{"supplier": "A", "material": "Dy", "price": 10},
+                          {"supplier": "B", "material": "Dy", "price": 10}])
+    tie = so.why_these_suppliers(so.from_frames(frames))
+    assert not tie.unique and "not unique" in tie.note
+    assert so.why_these_suppliers(so.from_frames(make(**KINK))).unique
+
+
+def test_the_why_sheet_and_summary_lines(tmp_path):
+    import openpyxl
+
+    data = so.from_frames(make(**KINK))
+    why = so.why_these_suppliers(data)
+    path = so.write_plan(so.solve(data), tmp_path / "plan.xlsx", why=why)
+    book = openpyxl.load_workbook(path)
+    assert "Why" in book.sheetnames
+    summary = [c.value for row in book["Summary"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(text.startswith("Lynas Dy enters the plan below 25.0") for text in summary)
+
+
+def test_vss_in_words_when_the_average_plan_breaks_a_rule():
+    """China at 10 delivers all in 'calm' and half in 'cut' (p 0.5 each), spot at 40, demand 100, China capped
+    at 80%. The average future (availability 0.75) contracts 80 / 0.75 = 106.67, which delivers 106.67 in
+    'calm': above the cap, so EEV is infeasible. With the cap relaxed to 106.67% that plan costs 1066.67 in
+    calm and 533.33 + 46.67 x 40 = 2400 in cut: 1733.33. RP contracts 80: 0.5 (800 + 800) + 0.5 (400 + 2400)
+    = 2200."""
+    frames = make(suppliers=[supplier("China refiners", "contract", "China"), supplier("S", "spot", "Malaysia")],
+                  offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+                          {"supplier": "S", "material": "Dy", "price": 40}],
+                  scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+                  disruptions=[{"scenario": "cut", "supplier": "China refiners", "availability": 0.5}],
+                  origin_caps=[{"country": "China", "max_share": 0.8}])
+    table = so.value_of_information(so.from_frames(frames)).set_index("measure")
+    assert table.loc["RP", "value"] == pytest.approx(2200)
+    assert table.loc["EEV", "status"] == "infeasible"
+    assert "raise the China cap from 80.0% to 106.7%" in table.loc["VSS = EEV - RP", "meaning"]
+    assert table.loc["EEV, broken rules relaxed", "value"] == pytest.approx(1733.3333, rel=1e-6)
+    assert table.loc["VSS, broken rules relaxed", "value"] == pytest.approx(1733.3333 - 2200, rel=1e-6)
