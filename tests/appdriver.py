@@ -60,6 +60,6 @@ def read_back(path: Path) -> dict[str, pd.DataFrame]:
 
 def assert_same_workbook(app_file: Path, cli_file: Path) -> None:
     mine, theirs = read_back(Path(app_file)), read_back(Path(cli_file))
-    assert list(mine) == list(theirs)
+    assert list(mine) == list(theirs), (list(mine), list(theirs))
     for sheet in theirs:
         pd.testing.assert_frame_equal(mine[sheet], theirs[sheet], obj=f"sheet {sheet}")

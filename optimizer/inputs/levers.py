@@ -140,8 +140,9 @@ class Levers:
             lines.append(f"probability of {scenario}: {_percent(probability)} (the others rescaled)")
         return lines
 
-    def apply(self, data: SourcingData, base: Levers | None = None, name: str = "levers") -> SourcingData:
-        """The data with these levers (validated again; an input error names the option it came from)."""
+    def apply(self, data: SourcingData, base: Levers | None = None, name: str = "command-line overrides") -> SourcingData:
+        """The data with these levers (validated again; an input error names the option it came from). The
+        case is named as the command line names its overrides, so that the workbooks written are the same."""
         base = Levers.of(data) if base is None else base
         edits = self.overrides(base).edits(data.tables)
         if not edits:

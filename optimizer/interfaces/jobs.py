@@ -142,8 +142,10 @@ def solve_plan(report, data, base_data, folder: str) -> dict:
     report(0.5 if base_data is not None else 0.2, "Solving with the levers")
     result = so.solve(data)
     out["result"] = result
+    report(0.8, "Explaining the plan (price ranges and entry prices)")
+    out["why"] = so.why_these_suppliers(data) if result.optimal else None  # as `sourcing solve` does
     report(0.9, "Writing the plan workbook")
-    out["plan"] = str(so.write_plan(result, Path(folder) / "plan.xlsx"))
+    out["plan"] = str(so.write_plan(result, Path(folder) / "plan.xlsx", None, out["why"]))
     return out
 
 

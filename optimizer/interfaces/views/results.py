@@ -38,8 +38,7 @@ def headline(result, base) -> None:
     """Cards: expected cost, worst case, CVaR, dependency share, lowest fill rate, each against the base."""
     currency = result.data.settings.currency
     now, was = result.headline, (base.headline if base is not None else {})
-    share_key = next(k for k in now if k.startswith("expected_") and k.endswith("_share"))
-    cvar_key = next(k for k in now if k.startswith("cvar_"))
+    share_key, cvar_key = "dependency_share", "cvar"  # stable headline keys; country and level are values
     labels = dict(zip(result.summary["metric"], result.summary["label"]))
     cards = [("expected_cost", "money", "inverse"), ("worst_scenario_cost", "money", "inverse"),
              (cvar_key, "money", "inverse"), (share_key, "share", "inverse"), ("lowest_fill_rate", "share", "normal")]
