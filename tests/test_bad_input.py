@@ -90,7 +90,7 @@ CELL_MISTAKES = [
                                             "material=NdPr oxide, period=(blank)); keep one of the two rows."),
     ("scenarios", 2, "probability", "0.45", "sheet 'scenarios', column 'probability': the probabilities sum to 1.1, "
                                             "not 1; adjust them so they sum to 1."),
-    ("offers", 25, "reserve_limit", "", "sheet 'offers', row 25, column 'reserve_limit': stockpile 'Project Vault' has "
+    ("offers", 23, "reserve_limit", "", "sheet 'offers', row 23, column 'reserve_limit': stockpile 'Project Vault' has "
                                         "no reserve_limit for 'NdPr oxide'; enter the most that can be reserved."),
 ]
 

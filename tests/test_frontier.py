@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import optimizer as so
@@ -103,7 +106,8 @@ def test_shadow_price_is_the_slope_between_neighbouring_points(bundled_curve):
 @pytest.mark.parametrize("where", ["bundled", "ladder"])
 def test_shadow_price_against_finite_difference(where):
     if where == "bundled":
-        data, cap, share = so.read_instance(bundled_instance()), "China:refining", 0.8
+        shipped = pd.read_csv(Path(bundled_instance()) / "origin_caps.csv")["max_share"].iloc[0]  # the raw table
+        data, cap, share = so.read_instance(bundled_instance()), "China:refining", float(shipped)
     else:
         data, cap, share = so.from_frames(make(**LADDER, origin_caps=[{"country": "China", "max_share": 0.7}])), \
             "China", 0.7
