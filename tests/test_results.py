@@ -40,7 +40,9 @@ def test_origin_shares_equal_the_cap_rows():
     """Each horizon cap's supplied quantity is the body of its constraint; each per-period one, its node's."""
     frames = so.read_instance(bundled_instance()).tables
     caps = frames["origin_caps"]
-    per_period = caps.iloc[[0]].assign(per_period="true", max_share="1", stage="mining")
+    # a per-period cap that leaves a plan: Australian mining (Lynas's Mt Weld) is a small part of any period's
+    # supply (a China cap per period at 100% can bind when the plan stocks up ahead of a disruption)
+    per_period = caps.iloc[[0]].assign(country="Australia", per_period="true", max_share="1", stage="mining")
     data = so.from_frames({**frames, "origin_caps": pd.concat([caps, per_period], ignore_index=True)})
     built = build(data)
     run = run_solver(built.model, make_solver())
