@@ -112,9 +112,7 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     if not free.optimal:
         raise SolveStopped(free.status, f"the frontier's first solve, without the {name} cap, stopped without a "
                                         f"proven optimum: {free.message}")
-    # a plan that stocks up can route more than its demand through a country (a share above 1), but a cap is
-    # at most 1: the curve starts at the loosest cap a user can type
-    start = min(reached_share(free.origin_shares, swept.ids), 1.0)
+    start = reached_share(free.origin_shares, swept.ids)
     grid = np.linspace(start, 0.0, points)
     kinds = {_key(s): "sweep" for s in grid}
     last_feasible, first_infeasible = None, None
