@@ -11,7 +11,7 @@ import pytest
 
 import optimizer as so
 from hostile import PREFIX, csv_zip, csv_zip_bomb, entity_bomb, far_away_cell, good_workbook, zip_bomb, zip_bytes
-from optimizer.inputs import uploads
+from optimizer.inputs import reader, uploads
 
 
 def error_of(name: str, content: bytes, folder: Path) -> str:
@@ -45,7 +45,8 @@ def test_hostile_uploads_are_refused_with_the_command_lines_words(tmp_path, buil
 
 
 def test_a_zip_that_claims_too_much_is_refused_before_unpacking(tmp_path, monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_UNCOMPRESSED_BYTES", 1000)
+    monkeypatch.setattr(uploads, "MAX_UNCOMPRESSED_BYTES", 1000)  # the count while unpacking
+    monkeypatch.setattr(reader, "MAX_UNCOMPRESSED_BYTES", 1000)   # the claim checked before, shared with workbooks
     archive = csv_zip(tmp_path)
     total = sum(i.file_size for i in zipfile.ZipFile(archive).infolist())
     assert error_of("instance.zip", archive.read_bytes(), tmp_path / "s") == (

@@ -92,6 +92,18 @@ def _refuse(path: Path, why: str) -> InputError:
     return InputError([Problem(None, None, None, f"'{path.name}' {why}")])
 
 
+def check_archive_size(parts: list[zipfile.ZipInfo], name: str) -> None:
+    """Refuse an archive (a workbook or a zip of CSV files) with more parts than MAX_ARCHIVE_PARTS or whose
+    parts claim more than MAX_UNCOMPRESSED_BYTES unpacked, before anything is unpacked."""
+    if len(parts) > MAX_ARCHIVE_PARTS:
+        raise InputError([Problem(None, None, None, f"'{name}' has {len(parts):,} parts, more than the limit of "
+                                                    f"{MAX_ARCHIVE_PARTS:,}.")])
+    total = sum(p.file_size for p in parts)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise InputError([Problem(None, None, None, f"'{name}' would unpack to {total / 2**20:,.0f} MiB, more "
+                                                    f"than the limit of {MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB.")])
+
+
 def file_kind(mode: int) -> str:
     """What a path that is not a regular file is, in words, from its os.stat mode."""
     if stat.S_ISDIR(mode):
@@ -181,12 +193,7 @@ def check_archive(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
-            if len(parts) > MAX_ARCHIVE_PARTS:
-                raise _refuse(path, f"has {len(parts):,} parts, more than the limit of {MAX_ARCHIVE_PARTS:,}.")
-            total = sum(p.file_size for p in parts)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise _refuse(path, f"would unpack to {total / 2**20:,.0f} MiB, more than the limit of "
-                                    f"{MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB.")
+            check_archive_size(parts, path.name)
             for part in parts:
                 if part.file_size > 2**20 and part.file_size > MAX_COMPRESSION_RATIO * max(part.compress_size, 1):
                     raise _refuse(path, f"has a part ('{part.filename}') compressed more than "

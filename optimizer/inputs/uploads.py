@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from .data import SourcingData
 from .errors import InputError, Problem
+from .reader import check_archive_size
 from .schema import MAX_ARCHIVE_PARTS, MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
 
 #: Largest upload accepted (the app's upload widget is set to the same limit).
@@ -78,12 +79,7 @@ def unpack_csv_archive(archive: str | Path, target: str | Path) -> Path:
     try:
         with zipfile.ZipFile(archive) as source:
             parts = source.infolist()
-            if len(parts) > MAX_ARCHIVE_PARTS:
-                raise _refuse(name, f"has {len(parts):,} parts, more than the limit of {MAX_ARCHIVE_PARTS:,}.")
-            claimed = sum(p.file_size for p in parts)
-            if claimed > MAX_UNCOMPRESSED_BYTES:
-                raise _refuse(name, f"would unpack to {claimed / 2**20:,.0f} MiB, more than the limit of "
-                                    f"{MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB.")
+            check_archive_size(parts, name)
             wanted: dict[str, zipfile.ZipInfo] = {}
             for part in parts:
                 if part.is_dir():
