@@ -252,6 +252,19 @@ def glance_table(result) -> pd.DataFrame:
     return pivot.div(demand.reindex(materials).replace(0, np.nan), axis=0).fillna(0.0)
 
 
+def _write_grid(book, sheet, row: int, corner: str, frame, cell_format) -> tuple[int, int]:
+    """A frame as a block of cells from (row, 0): a header row (corner, then the column names), then one row
+    per index label with its numbers. Returns the first and last rows of numbers, for a chart's ranges."""
+    sheet.write_string(row, 0, corner, book.formats["header"])
+    for j, column in enumerate(frame.columns, start=1):
+        sheet.write_string(row, j, str(column), book.formats["header"])
+    for i, label in enumerate(frame.index, start=row + 1):
+        sheet.write_string(i, 0, str(label))
+        for j, column in enumerate(frame.columns, start=1):
+            sheet.write_number(i, j, float(frame.loc[label, column]), cell_format)
+    return row + 1, row + len(frame)
+
+
 def _glance_chart(book, result, sheet, sheet_name: str, row: int):
     """Write the glance block at row and return a stacked bar chart over it (for the Summary), or None."""
     shares = glance_table(result)
@@ -260,14 +273,7 @@ def _glance_chart(book, result, sheet, sheet_name: str, row: int):
     colours = _colours(list(shares.columns))
     sheet.write_string(row, 0, "The plan at a glance: expected supply by supplier, share of each material's demand",
                        book.formats["bold"])
-    sheet.write_string(row + 1, 0, "Material", book.formats["header"])
-    for j, supplier in enumerate(shares.columns, start=1):
-        sheet.write_string(row + 1, j, str(supplier), book.formats["header"])
-    for i, material in enumerate(shares.index, start=row + 2):
-        sheet.write_string(i, 0, str(material))
-        for j, supplier in enumerate(shares.columns, start=1):
-            sheet.write_number(i, j, float(shares.loc[material, supplier]), book.formats["share"])
-    first, last = row + 2, row + 1 + len(shares)
+    first, last = _write_grid(book, sheet, row + 1, "Material", shares, book.formats["share"])
     chart = book.book.add_chart({"type": "bar", "subtype": "stacked"})
     for j, supplier in enumerate(shares.columns, start=1):
         chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
@@ -301,14 +307,7 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
         pivot = supply_pivot(table, material, list(data.periods))
         unit = table.loc[table["material"] == material, "unit"].iloc[0]
         sheet.write_string(row, 0, f"{material}: expected supply ({unit} per period)", bold)
-        sheet.write_string(row + 1, 0, "Period", book.formats["header"])
-        for j, supplier in enumerate(pivot.columns, start=1):
-            sheet.write_string(row + 1, j, str(supplier), book.formats["header"])
-        for i, period in enumerate(pivot.index, start=row + 2):
-            sheet.write_string(i, 0, str(period))
-            for j, supplier in enumerate(pivot.columns, start=1):
-                sheet.write_number(i, j, float(pivot.loc[period, supplier]), number)
-        first, last = row + 2, row + 1 + len(pivot)
+        first, last = _write_grid(book, sheet, row + 1, "Period", pivot, number)
         chart = book.book.add_chart({"type": "column", "subtype": "stacked"})
         for j, supplier in enumerate(pivot.columns, start=1):
             chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
