@@ -339,7 +339,7 @@ def why_no_plan(book: Workbook, explanation: pd.DataFrame) -> None:
 
 #: How many commitments the Summary lists (the rest are on the Plan sheet).
 SUMMARY_COMMITMENTS = 8
-SUMMARY_COLUMNS = {0: 34, 1: 17, 2: 17, 3: 15, 4: 30}
+SUMMARY_COLUMNS = {0: 42, 1: 17, 2: 17, 3: 15, 4: 30}
 
 
 def _wrapped(book: Workbook, sheet, row: int, text: str, last_column: int = 4, fmt: str = "wrap") -> int:

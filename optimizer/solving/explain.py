@@ -4,7 +4,7 @@ Solves the elastic model (model.build with `elastic`): each policy rule gets
 a relaxation variable and the objective is the total relaxation, in percent of
 each rule's value; physical balances and capacities stay hard. Each family of
 rules is first relaxed alone (one fix per family: "relax the cap to 34%, or the
-floor to 71%"); when no family alone is enough, all are relaxed together.
+floor to 68%"); when no family alone is enough, all are relaxed together.
 The wording of each fix is its rule's (model/rules/, `advise` and `summarise`).
 """
 
