@@ -239,3 +239,24 @@ def test_auto_decomposes_from_the_measured_size():
     assert pipeline.choose_method("auto", pipeline.DECOMPOSE_FROM - 1) == "monolithic"
     with pytest.raises(ValueError, match="method must be one of"):
         so.solve(so.from_frames(hedge()), method="fast")
+
+
+def test_a_block_that_highs_refuses_is_reported_as_refused_not_as_an_answer():
+    """Two independent one-column blocks; the second has a matrix value beyond what HiGHS takes (above its
+    large_matrix_value, 1e15), so passModel refuses it: the whole answer must be refused, not optimal."""
+    from scipy.sparse import csc_matrix
+
+    from optimizer.solving.solver import REFUSED, StandardLP
+
+    def lp_with(value):
+        matrix = csc_matrix(np.array([[1.0, 0.0], [0.0, value]]))
+        return StandardLP(np.array([1.0, 1.0]), 0.0, np.zeros(2), np.full(2, np.inf), np.array([1.0, 1.0]),
+                          np.full(2, np.inf), matrix)
+
+    blocks = decomposition.Blocks(np.array([], dtype=int), np.array([], dtype=int),
+                                  [np.array([0]), np.array([1])], [np.array([0]), np.array([1])])
+    good = decomposition.solve_blocks(lp_with(2.0), blocks)
+    assert good.status == "optimal" and good.objective == pytest.approx(1.0 + 0.5)  # x0 >= 1, 2 x1 >= 1
+    refused = decomposition.solve_blocks(lp_with(1e16), blocks)
+    assert refused.status == decomposition.REFUSED_BLOCK and refused.objective is None
+    assert "refused" in REFUSED

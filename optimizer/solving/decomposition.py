@@ -32,11 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .highs import SOLVE_LOCK
-from .solver import (INFEASIBLE, OPTIMAL, TIME_LIMIT, SolverRun, StandardLP, compile_lp, highs_of, highs_status,
+from .solver import (INFEASIBLE, NOT_SOLVED, OPTIMAL, REFUSED, TIME_LIMIT, SolverRun, StandardLP, compile_lp, highs_of, highs_status,
                      not_solved, release_freed_memory, solved)
 
 #: relative gap (upper - lower) / max(1, |upper|) at which column generation stops
 DEFAULT_GAP = 1e-7
+#: the status of a block whose LP HiGHS would not take (passModel refused it); reported as REFUSED
+REFUSED_BLOCK = "refused"
+
 #: cost of one unit of an artificial column in the master (keeps it feasible before the proposals can meet
 #: a budget or CVaR cap); above any shadow price a linking row of this model can have (they are in money per
 #: unit of money), so that at the optimum the artificial columns are zero when the LP is feasible
@@ -133,7 +136,10 @@ def solve_block(shared: dict, item: tuple) -> dict:
         cache["blocks"] = _load_blocks(shared["source"])
     highs = cache.get(index)
     if highs is None:
-        highs = cache[index] = _block_highs(cache["blocks"][index], shared["options"])
+        highs = _block_highs(cache["blocks"][index], shared["options"])
+        if highs is None:  # passModel refused the block (a value beyond what HiGHS takes)
+            return {"status": REFUSED_BLOCK}
+        cache[index] = highs
     if cost is not None:
         n = len(cost)
         highs.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
@@ -252,6 +258,8 @@ def _failure(answers: list[dict]) -> str | None:
     statuses = [a["status"] for a in answers]
     if all(s == OPTIMAL for s in statuses):
         return None
+    if REFUSED_BLOCK in statuses:  # nothing is known of that block: say so, as the monolithic solve does
+        return REFUSED_BLOCK
     if INFEASIBLE in statuses:
         return INFEASIBLE
     return next(s for s in statuses if s != OPTIMAL)
@@ -436,7 +444,9 @@ def solve_decomposed(model, time_limit: float | None = None, options: dict | Non
     answer = solve_blocks(lp, blocks, executor, time_limit, options, gap)
     del lp
     release_freed_memory()
-    if answer.status != OPTIMAL:
+    if answer.status == REFUSED_BLOCK:
+        run = SolverRun(NOT_SOLVED, REFUSED, None, answer.seconds)
+    elif answer.status != OPTIMAL:
         run = not_solved(answer.status, answer.seconds)
     else:
         column_of = {id(var): j for j, var in enumerate(form.columns)}
