@@ -73,13 +73,16 @@ def inputs(tmp_path, bundled_copy) -> dict[str, Path]:
 
 #: command -> (its outputs as options, whether it reads an instance argument)
 COMMANDS = {
-    "solve": (["-o", "--csv"], True),
-    "compare": (["-o", "--png"], True),
-    "frontier": (["-o", "--png"], True),
+    "solve": (["-o", "--csv", "--pdf"], True),
+    "compare": (["-o", "--png", "--pdf"], True),
+    "frontier": (["-o", "--png", "--pdf"], True),
+    "stress": (["-o", "--png"], True),
+    "sample": ([None], True),
     "template": ([None], False),
     "generate": ([None], False),
 }
-OPTION_NAMES = {"-o": "-o/--output", "--csv": "--csv", "--png": "--png", None: "OUTPUT"}
+OPTION_NAMES = {"-o": "-o/--output", "--csv": "--csv", "--png": "--png", "--pdf": "--pdf", None: "OUTPUT"}
+POSITIONAL_NAMES = {"sample": "OUT"}  # the metavar of a command's positional output, where not OUTPUT
 CASES = [(command, option) for command, (options, _) in COMMANDS.items() for option in options]
 
 
@@ -110,9 +113,31 @@ def test_no_command_writes_over_any_of_its_inputs(capsys, tmp_path, inputs, bund
         args += [option, output] if option else [output]
         code, out, err = run(capsys, *args)
         assert (code, out) == (2, ""), args
-        assert err == (f"Error: {OPTION_NAMES[option]} '{output}': it is the input '{source}'{how}; write to "
+        name = OPTION_NAMES[option] if option else POSITIONAL_NAMES.get(command, "OUTPUT")
+        assert err == (f"Error: {name} '{output}': it is the input '{source}'{how}; write to "
                        "another path so that the input is kept.\n"), args
     assert {p: p.read_bytes() for p in before} == before
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("option", ["-o", "--png"])
+def test_stress_never_writes_over_a_plan_it_reads(capsys, tmp_path, inputs, option):
+    """A plan given with --plan is an input too: by name, symlink or hard link, it is never replaced."""
+    plan = tmp_path / "plan.xlsx"
+    plan.write_bytes(b"a plan written earlier")  # refused before any plan is read, so its content is moot
+    (tmp_path / "plan-link.xlsx").symlink_to(plan)
+    os.link(plan, tmp_path / "plan-hard.png")
+    other = tmp_path / "other.xlsx"
+    other.write_bytes(b"a second plan")
+    targets = [(plan, ""), (tmp_path / "plan-link.xlsx", " (the same file under another name)"),
+               (tmp_path / "plan-hard.png", " (the same file under another name)")]
+    for output, how in targets:
+        args = ["stress", inputs["book"], "--plan", other, "--plan", plan, option, output, "--futures", "1"]
+        code, out, err = run(capsys, *args)
+        assert (code, out) == (2, ""), args
+        assert err == (f"Error: {OPTION_NAMES[option]} '{output}': it is the input '{plan}'{how}; write to "
+                       "another path so that the input is kept.\n"), args
+    assert plan.read_bytes() == b"a plan written earlier" and other.read_bytes() == b"a second plan"
     assert leftovers(tmp_path) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -72,10 +73,11 @@ def _check_method(method: str, workers: int | None) -> None:
         raise InputError([Problem(None, None, None, f"option --workers {workers}: use 0 or more workers.")])
 
 
-def _check_paths(instance: Path | None, *outputs: so.Output) -> None:
+def _check_paths(instance: Path | None, *outputs: so.Output, other_inputs: Sequence[Path] = ()) -> None:
     """Refuse bad output paths before anything is read or solved (an output may never be an input;
-    the bundled instance counts as an input of every command)."""
-    inputs = [so.bundled_instance()] + ([instance] if instance is not None else [])
+    the bundled instance counts as an input of every command; other_inputs: files a command reads besides
+    its instance, such as stress's plans)."""
+    inputs = [so.bundled_instance()] + ([instance] if instance is not None else []) + list(other_inputs)
     so.check_outputs([o for o in outputs if o.path is not None], inputs)
 
 
@@ -275,7 +277,7 @@ def stress_command(
     Example: sourcing stress --plan plan.xlsx --plan sampled_plan.xlsx --futures 10000 --seed 7 --png stress.png
     """
     outputs = [so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png")]
-    _check_paths(instance, *outputs)
+    _check_paths(instance, *outputs, other_inputs=plan or ())
     for path in plan or ():
         if not path.is_file():
             raise InputError([Problem(None, None, None, f"option --plan: '{path}' is not a file.")])
