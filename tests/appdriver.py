@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import optimizer as so
@@ -13,7 +14,11 @@ import optimizer as so
 APP = Path(so.__file__).parent / "interfaces" / "app.py"
 
 #: Rows that say when and where a file was made, not what it holds (first cell of the row).
-VOLATILE = ("Input", "input", "solved at (UTC)", "hand-over seconds (model to HiGHS)", "solve seconds (HiGHS)")
+VOLATILE = ("Input", "input", "solved at (UTC)", "hand-over seconds (model to HiGHS)", "solve seconds (HiGHS)",
+            "Seconds")
+
+#: The bytes of every file a page offered for download, by Streamlit's file id (filled while a test runs).
+SERVED: dict[str, bytes] = {}
 
 
 def start(monkeypatch, instance: Path | None = None) -> AppTest:
@@ -21,10 +26,32 @@ def start(monkeypatch, instance: Path | None = None) -> AppTest:
         monkeypatch.setenv("SOURCING_APP_INSTANCE", str(instance))
     else:
         monkeypatch.delenv("SOURCING_APP_INSTANCE", raising=False)
+    _keep_served(monkeypatch)
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def _keep_served(monkeypatch) -> None:
+    """Keep what each download button serves: AppTest's media store is gone once a run ends."""
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        SERVED[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+
+
+def downloaded(at: AppTest, key: str, folder: Path) -> Path:
+    """The file the download button with this key serves, written into folder as the browser would save it."""
+    button = next(b for b in at.get("download_button") if b.proto.id.endswith(key))
+    file_id = Path(button.proto.url).stem
+    path = folder / f"downloaded-{key}{Path(button.proto.url).suffix}"
+    path.write_bytes(SERVED[file_id])
+    return path
 
 
 def session(at: AppTest):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import optimizer as so
-from appdriver import assert_same_workbook, page, session, start, texts, wait
+from appdriver import assert_same_workbook, downloaded, page, session, start, texts, wait
 from optimizer.interfaces import jobs
 from optimizer.interfaces.cli import main
 from optimizer.interfaces.views.common import money
@@ -163,3 +163,24 @@ def test_a_solve_can_be_cancelled_and_the_session_folder_goes(app):
     while running.process.is_alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not running.process.is_alive()
+
+
+def test_the_stress_page_shows_the_shortfall_and_serves_the_command_lines_workbook(app, tmp_path):
+    page(app, "Stress test")
+    app.number_input(key="stress-futures").set_value(60)
+    app.number_input(key="stress-seed").set_value(4).run()
+    app.button(key="stress-start").click().run()
+    wait(app)
+    assert not [e for e in app.error]
+    cli("stress", "--futures", "60", "--seed", "4", "--workers", "0", "-o", tmp_path / "cli.xlsx")
+    served = downloaded(app, "stress-download", tmp_path)
+    assert_same_workbook(served, tmp_path / "cli.xlsx")
+    # the shortfall card against the command line's Futures sheet: the share of the 60 futures with a shortfall
+    futures = pd.read_excel(tmp_path / "cli.xlsx", sheet_name="Futures", engine="openpyxl")
+    replanned = futures[futures.iloc[:, 1] == "re-planning"]
+    assert len(replanned) == 60
+    short = replanned[[c for c in futures.columns if "shortfall" in str(c).lower()][0]].astype(bool).mean()
+    cards = {m.label: m.value for m in app.metric}
+    assert cards["Probability of any shortfall (re-planning)"] == f"{short:.1%}"
+    assert 0 < short < 1  # the bundled disruption model makes some futures short and not others
+    assert len(app.get("image")) == 1  # the library's cost figure

@@ -193,16 +193,20 @@ def run_point(report, data, cap: str, share: float, folder: str) -> dict:
     return out
 
 
-def run_stress(report, data, options: dict, folder: str) -> dict:
-    """The stress test of the plan (the library's stress API), its workbook when the library writes one."""
-    stress = getattr(so, "stress")
-    result = stress(data, **options, progress=lambda done, total: report(done / max(total, 1),
-                                                                           f"Future {done} of {total}"))
-    out = {"stress": result}
-    writer = getattr(so, "write_stress", None)
-    if writer is not None:
-        out["workbook"] = str(writer(result, Path(folder) / "stress.xlsx"))
-    return out
+def run_stress(report, data, futures: int, seed: int, folder: str) -> dict:
+    """The stress test of the data's optimised plan over sampled futures, as `sourcing stress --futures N
+    --seed S --workers 0` runs it: its workbook and cost figure."""
+    def progress(done: int, total: int) -> None:
+        report(0.05 + 0.9 * done / max(total, 1), f"Future {done:,} of {total:,}")
+
+    report(0.0, "Solving the plan to test")
+    # workers=0: a job's process may not start worker processes of its own, and the futures' numbers are
+    # the same in process as on a cluster (the library's promise)
+    result = so.stress(data, futures=futures, seed=seed, workers=0, progress=progress)
+    report(0.97, "Writing the stress-test workbook")
+    workbook = so.write_stress(result, Path(folder) / "stress.xlsx")
+    figure = so.stress_figure(result, Path(folder) / "stress.png")
+    return {"stress": result, "futures": futures, "seed": seed, "workbook": str(workbook), "figure": str(figure)}
 
 
 def sleeper(report, seconds: float) -> str:

@@ -1,4 +1,5 @@
-"""Stress test: the plan run through many sampled futures, when the library offers it."""
+"""Stress test: the optimised plan's contracts and reservations played through sampled futures it never saw,
+with the cost distribution, the shortfall probability and the command line's workbook."""
 
 from __future__ import annotations
 
@@ -6,13 +7,68 @@ import streamlit as st
 
 import optimizer as so
 
+from .. import jobs
+from .common import download, job_status, money, percent, show_error
 
-def available() -> bool:
-    return "stress" in so.__all__
+#: The stress test's two recourse policies, as the library names them.
+POLICIES = ("re-planning", "perfect foresight")
+#: The statistics shown as cards for each policy, as the library names them, with their labels on the page.
+SHOWN = (("probability_of_shortfall", "Probability of any shortfall"), ("cost_mean", "Mean cost"),
+         ("cost_p90", "90th-percentile cost"))
 
 
 def render(session) -> None:
     st.header("Stress test")
-    if not available():
-        st.info("This version of the library has no stress test; the page appears when it does.")
+    st.write("The plan for the levers as set is solved, then its contracts and reservations are held fixed "
+             "and played through futures drawn from the input's disruption model: each period the buyer "
+             "re-plans knowing only what has happened so far (re-planning), against the same future known "
+             "in advance (perfect foresight, an optimistic bound). The same seed gives the same futures.")
+    left, right = st.columns(2)
+    futures = int(left.number_input("Number of futures", 1, 100_000, 1000, 100, key="stress-futures"))
+    seed = int(right.number_input("Seed", 0, 2**31 - 1, 0, 1, key="stress-seed"))
+    st.button("Run the stress test", type="primary", on_click=_start, args=(session, futures, seed),
+              icon=":material/bolt:", key="stress-start")
+    job_status(session, "stress")
+    if session.answers.get("stress error") is not None:
+        show_error(session.answers["stress error"], "The stress test cannot run on this input.")
+    answer = session.answers.get("stress")
+    if answer is None:
         return
+    result = answer["stress"]
+    st.caption(f"{answer['futures']:,} futures, seed {answer['seed']}; the same from the command line: "
+               f"sourcing stress --futures {answer['futures']} --seed {answer['seed']} --workers 0")
+    for policy in POLICIES:
+        columns = st.columns(len(SHOWN))
+        for column, (statistic, label) in zip(columns, SHOWN):
+            value = _row(result, policy, statistic)
+            if value is None:
+                continue
+            shown = percent(value["value"]) if value["unit"] == "share" else money(value["value"], result.currency)
+            interval = "" if value["ci_low"] != value["ci_low"] else (
+                f"95% interval {percent(value['ci_low'])} to {percent(value['ci_high'])}" if value["unit"] == "share"
+                else f"95% interval {money(value['ci_low'], result.currency)} to "
+                     f"{money(value['ci_high'], result.currency)}")
+            column.metric(f"{label} ({policy})", shown, border=True, help=interval or None)
+    st.image(answer["figure"], caption="Cost of each future: share of futures per cost bin")
+    st.subheader("Statistics")
+    st.dataframe(result.summary, hide_index=True, width="stretch")
+    st.subheader("Materials: fill rates and dependency share")
+    st.dataframe(result.materials, hide_index=True, width="stretch")
+    download("Download the stress-test workbook (.xlsx)", answer["workbook"], "stress.xlsx", "stress-download")
+
+
+def _row(result, policy: str, statistic: str) -> dict | None:
+    summary = result.summary
+    rows = summary[(summary["plan"] == result.plans[0]) & (summary["policy"] == policy)
+                   & (summary["statistic"] == statistic)]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _start(session, futures: int, seed: int) -> None:
+    session.answers.pop("stress error", None)
+    try:
+        data = session.levered()
+    except so.InputError as error:
+        session.answers["stress error"] = error
+        return
+    session.start("stress", f"Stress test over {futures:,} futures", jobs.run_stress, data, futures, seed)
