@@ -82,27 +82,39 @@ class SourcingData:
         return {c for s in self.stages for c in self.suppliers[s] if c is not None}
 
 
-def disruption_matches(disruption, offers: pd.DataFrame, countries: np.ndarray, stages: list[str],
-                       period_index: np.ndarray, position: dict[str, int]) -> np.ndarray:
+def disruption_matches(disruption, offers, countries: np.ndarray, stages: list[str],
+                       period_index: np.ndarray, position: dict[str, int], cache: dict | None = None) -> np.ndarray:
     """Which offers one disruption row touches: every filled filter matches (country with stage: that
     stage's country; country alone: any stage; stage alone: the stage applies), in its periods start..end.
 
-    offers: data.offers with its index as columns; countries: offers x stages; period_index: each offer's
-    period position. The one definition, used by the scenario factors and by the check for rows that
-    match nothing.
+    offers: data.offers with its index as columns (a DataFrame, or `offer_columns` of it, which is faster
+    over many rows); countries: offers x stages; period_index: each offer's period position; cache: a dict
+    kept by the caller across rows, so that rows with the same filters (a sampled instance has many) are
+    matched once. The one definition, used by the scenario factors and by the check for rows that match
+    nothing. The array returned must not be changed.
     """
     d = disruption
+    key = (d.supplier, d.material, d.country, d.stage, d.start, d.end)
+    if cache is not None and key in cache:
+        return cache[key]
     match = (period_index >= position[d.start]) & (period_index <= position[d.end])
     if d.supplier is not None:
-        match &= (offers["supplier"] == d.supplier).to_numpy()
+        match &= np.asarray(offers["supplier"] == d.supplier, dtype=bool)
     if d.material is not None:
-        match &= (offers["material"] == d.material).to_numpy()
+        match &= np.asarray(offers["material"] == d.material, dtype=bool)
     if d.stage is not None:
         column = countries[:, stages.index(d.stage)]
         match &= (column == d.country) if d.country is not None else (column != None)  # noqa: E711
     elif d.country is not None:
         match &= (countries == d.country).any(axis=1) if countries.shape[1] else False
+    if cache is not None:
+        cache[key] = match
     return match
+
+
+def offer_columns(offers: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The supplier and material of each offer as arrays, for `disruption_matches` over many rows."""
+    return {"supplier": offers["supplier"].to_numpy(dtype=object), "material": offers["material"].to_numpy(dtype=object)}
 
 
 def offer_countries(data: SourcingData, offers: pd.DataFrame) -> np.ndarray:

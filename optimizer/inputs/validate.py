@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .data import Settings, SourcingData, disruption_matches, offer_countries
+from .data import Settings, SourcingData, disruption_matches, offer_columns, offer_countries
 from .errors import InputError, Problem, describe
 from .names import describe_text, lookalikes, mixes_lookalikes, skeleton, suggestion
 from .reader import Tables
@@ -660,8 +660,9 @@ def check_for_disruptions_that_match_nothing(data: SourcingData, notes: list[str
     period_index = offers["period"].map(position).to_numpy()
     countries = offer_countries(data, offers)
     known = data.countries()
+    columns, matched = offer_columns(offers), {}
     for d in data.disruptions.itertuples():
-        if disruption_matches(d, offers, countries, data.stages, period_index, position).any():
+        if disruption_matches(d, columns, countries, data.stages, period_index, position, matched).any():
             continue
         filters = ", ".join(f"{k} {describe(getattr(d, k))}" for k in ("supplier", "material", "country", "stage")
                             if getattr(d, k) is not None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..inputs.data import SourcingData, disruption_matches, offer_countries
+from ..inputs.data import SourcingData, disruption_matches, offer_columns, offer_countries
 
 
 @dataclass
@@ -55,8 +55,9 @@ def offer_factors(data: SourcingData) -> tuple[np.ndarray, np.ndarray]:
     multiplier = np.ones((len(scenarios), len(offers)))
     countries = offer_countries(data, offers)
     scenario_index = {s: i for i, s in enumerate(scenarios)}
+    columns, matched = offer_columns(offers), {}
     for d in data.disruptions.itertuples():
-        match = disruption_matches(d, offers, countries, data.stages, period_index, position)
+        match = disruption_matches(d, columns, countries, data.stages, period_index, position, matched)
         w = scenario_index[d.scenario]
         availability[w, match] *= d.availability
         multiplier[w, match] *= d.price_multiplier
