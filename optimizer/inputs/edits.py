@@ -18,7 +18,7 @@ from .data import SourcingData
 from .errors import InputError, Problem, describe
 from .reader import Tables
 from .schema import MAGNITUDE_LIMITS, SHEETS, STAGE_SUFFIX
-from .validate import too_large, validate
+from .validate import limit_text, too_large, validate
 
 ACTIONS = ("set", "scale", "drop")
 
@@ -222,9 +222,9 @@ def _scaled_too_far(edit: Edit, row: int, before: float, scaled: float, limit) -
     if limit is None:
         return f"scaling {cell} by {describe(edit.value)} gives a number too large to compute; use a smaller factor."
     bound, what = limit
-    result = "a number too large to compute" if not math.isfinite(scaled) else f"{scaled:.3g}"
+    result = "a number too large to compute" if not math.isfinite(scaled) else f"{scaled:.3g}".replace("e+", "e")
     return (f"scaling {cell} by {describe(edit.value)} gives {result}, above the limit of "
-            f"{bound:.0e} for {what}".replace("e+", "e") + "; use a smaller factor.")
+            f"{limit_text(bound)} for {what}; use a smaller factor.")
 
 
 def _append(table: pd.DataFrame, edit: Edit) -> pd.DataFrame:

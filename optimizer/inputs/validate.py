@@ -276,8 +276,13 @@ _LARGER_UNIT = {
 
 def too_large(value: float, limit: float, what: str) -> str:
     """The message for a number beyond its limit, with the way to bring it within."""
-    shown = f"{limit:.0e}".replace("e+", "e")
-    return f"{describe(value)} is above the limit of {shown} for {what}; {_LARGER_UNIT[what]}."
+    return f"{describe(value)} is above the limit of {limit_text(limit)} for {what}; {_LARGER_UNIT[what]}."
+
+
+def limit_text(limit: float) -> str:
+    """A documented limit as the README writes it: 1e10, 1e3 (not 1e+10, 1e+03)."""
+    mantissa, exponent = f"{limit:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def check_for_shares_outside_unit_interval(typed: Tables, problems: list[Problem]) -> None:
@@ -340,15 +345,21 @@ def check_for_unknown_names(typed: Tables, stages: list[str], problems: list[Pro
         "service_levels": ("material", "scenario"),
         "supplier_caps": ("supplier", "material"),
     }
+    # a missing or empty defining sheet is already one problem: every name it would define is not another
+    reported = {p.sheet for p in problems if p.row is None and p.column is None}
     for sheet, columns in references.items():
         for column in columns:
             kind = "period" if column in ("start", "end", "earliest_start") else column
             names, defined_in = known[kind]
+            if not names and kind != "stage" and defined_in in reported:
+                continue
             for row, value in _cells(typed[sheet], column):
                 if value not in names:
                     if kind == "stage":
                         fix = (f"use one of {_listing(names)} (the '<stage>_country' columns of suppliers)"
                                if names else "add a '<stage>_country' column to suppliers")
+                    elif not names:
+                        fix = f"sheet '{defined_in}' lists no {kind}s; add it there"
                     else:
                         fix = f"use a {kind} listed in sheet '{defined_in}'"
                         close = suggestion(value, names, spelling=kind != "period")
@@ -430,7 +441,9 @@ def check_for_probabilities(typed: Tables, problems: list[Problem]) -> None:
 
 
 def check_for_disruption_windows(typed: Tables, problems: list[Problem]) -> None:
-    order = {p: i for i, p in enumerate(v for v in typed["periods"]["period"] if v is not None)}
+    # a duplicate period is its own problem; its second row must not move the period in this order
+    listed = dict.fromkeys(v for v in typed["periods"]["period"] if v is not None)
+    order = {p: i for i, p in enumerate(listed)}
     for row, d in _rows(typed["disruptions"]):
         if d["start"] in order and d["end"] in order and order[d["start"]] > order[d["end"]]:
             problems.append(Problem("disruptions", row, "end",
