@@ -72,6 +72,9 @@ class SweptCap:
 def resolve_cap(data: SourcingData, cap: str) -> tuple[SourcingData, SweptCap, float | None]:
     """The data with the cap present (added at 100% if the input has none), its rows, and its current share."""
     key = parse_cap_key(cap)
+    if not key.country or "=" in cap:  # the sweep chooses the share: a share typed with it is a mistake
+        raise InputError([Problem(None, None, None, "give the cap to sweep as a country or country:stage, "
+                                                    "without a share (for example China or China:refining).")])
     rule = next(rule for rule in RULES if rule.sweeps(key))
     records = rule.swept(data, key)
     if records:

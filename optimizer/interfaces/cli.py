@@ -312,7 +312,7 @@ def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, schedul
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
+                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Playing futures", total=None)
         result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
                            scheduler=scheduler, progress=lambda done, total: bar.update(task, completed=done,
@@ -433,7 +433,7 @@ def compare(
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
-    with Progress(console=err, transient=True) as bar:
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
             task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
@@ -503,7 +503,7 @@ def frontier(
                  so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance)
     try:
-        with Progress(console=err, transient=True) as bar:
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("Sweeping the cap", total=None)
             curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
                 task, advance=1, description=f"Solving at {share:.1%}"))
