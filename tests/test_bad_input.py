@@ -92,6 +92,37 @@ CELL_MISTAKES = [
                                             "not 1; adjust them so they sum to 1."),
     ("offers", 23, "reserve_limit", "", "sheet 'offers', row 23, column 'reserve_limit': stockpile 'Project Vault' has "
                                         "no reserve_limit for 'NdPr oxide'; enter the most that can be reserved."),
+    # negative terms: accepted, they made the model infeasible and sent the user to "check capacities"
+    ("offers", 2, "capacity", "-5", "sheet 'offers', row 2, column 'capacity': '-5' is negative; enter 0 or more."),
+    ("offers", 23, "reserve_limit", "-10000", "sheet 'offers', row 23, column 'reserve_limit': '-10000' is negative; "
+                                              "enter 0 or more."),
+    ("offers", 23, "reservation_fee", "-12", "sheet 'offers', row 23, column 'reservation_fee': '-12' is negative; "
+                                             "enter 0 or more."),
+    # magnitudes beyond the documented limits (README, "Safe with untrusted files"): 1e10 money per unit, 1e12 a
+    # quantity, 1e3 a price multiplier; the first number past each limit is refused, the limit itself is not
+    ("offers", 2, "price", "1e15", "sheet 'offers', row 2, column 'price': '1000000000000000' is above the limit of "
+                                   "1e10 for money per unit; count money in thousands or millions of the currency."),
+    ("offers", 2, "price", "1e308", "sheet 'offers', row 2, column 'price': '1e+308' is above the limit of 1e10 for "
+                                    "money per unit; count money in thousands or millions of the currency."),
+    ("offers", 2, "price", "10000000001", "sheet 'offers', row 2, column 'price': '10000000001' is above the limit of "
+                                          "1e10 for money per unit; count money in thousands or millions of the "
+                                          "currency."),
+    ("offers", 23, "reservation_fee", "2e10", "sheet 'offers', row 23, column 'reservation_fee': '20000000000' is "
+                                              "above the limit of 1e10 for money per unit; count money in thousands "
+                                              "or millions of the currency."),
+    ("materials", 2, "shortage_penalty", "1e20", "sheet 'materials', row 2, column 'shortage_penalty': '1e+20' is "
+                                                 "above the limit of 1e10 for money per unit; count money in "
+                                                 "thousands or millions of the currency."),
+    ("materials", 2, "holding_cost", "1e20", "sheet 'materials', row 2, column 'holding_cost': '1e+20' is above the "
+                                             "limit of 1e10 for money per unit; count money in thousands or millions "
+                                             "of the currency."),
+    ("demand", 2, "quantity", "1e16", "sheet 'demand', row 2, column 'quantity': '1e+16' is above the limit of 1e12 "
+                                      "for a quantity; use a larger unit, e.g. tonnes instead of kg."),
+    ("offers", 2, "capacity", "1e13", "sheet 'offers', row 2, column 'capacity': '10000000000000' is above the limit "
+                                      "of 1e12 for a quantity; use a larger unit, e.g. tonnes instead of kg."),
+    ("disruptions", 2, "price_multiplier", "1e4", "sheet 'disruptions', row 2, column 'price_multiplier': '10000' is "
+                                                  "above the limit of 1e3 for a price multiplier; a multiplier that "
+                                                  "large means the offer is gone: set availability 0 instead."),
 ]
 
 
@@ -100,6 +131,78 @@ CELL_MISTAKES = [
 def test_one_bad_cell(capsys, tmp_path, instance, sheet, row, column, value, message):
     edit(instance, sheet, row, column, value)
     assert solve_error(capsys, instance, tmp_path) == PREFIX + message + "\n"
+
+
+@pytest.mark.parametrize("sheet, row, column, value", [
+    ("offers", 2, "price", "1e10"), ("demand", 2, "quantity", "1e12"), ("disruptions", 2, "price_multiplier", "1000"),
+])
+def test_a_number_at_its_limit_is_accepted(capsys, tmp_path, instance, sheet, row, column, value):
+    edit(instance, sheet, row, column, value)
+    code, err = run(capsys, "solve", str(instance), "-o", str(tmp_path / "plan.xlsx"))
+    assert "above the limit" not in err
+    assert code in (0, 3)  # solved (or a plan is impossible): never an input error
+
+
+def test_a_money_total_over_its_limit_names_the_setting(capsys, tmp_path, instance):
+    with (instance / "settings.csv").open("a", encoding="utf-8") as handle:
+        handle.write("budget,1e19,too much\n")
+    rows = (instance / "settings.csv").read_text(encoding="utf-8").strip().splitlines()
+    assert solve_error(capsys, instance, tmp_path) == (
+        PREFIX + f"sheet 'settings', row {len(rows)}, column 'value': budget: '1e+19' is above the limit of 1e18 for "
+                 "a money total; count money in thousands or millions of the currency.\n")
+
+
+def test_a_too_large_number_in_a_workbook_names_its_sheet_row_and_column(capsys, tmp_path, instance):
+    edit(instance, "offers", 7, "price", "1e300")
+    book = write_tables(read_tables(instance), tmp_path / "book.xlsx")
+    before = book.read_bytes()
+    assert solve_error(capsys, book, tmp_path) == (
+        PREFIX + "sheet 'offers', row 7, column 'price': '1e+300' is above the limit of 1e10 for money per unit; "
+                 "count money in thousands or millions of the currency.\n")
+    assert book.read_bytes() == before
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--scale-price", "China refiners=1e300",
+     "option --scale-price China refiners=1e300: scaling the price '80' in sheet 'offers', row 2 by '1e300' gives "
+     "8e301, above the limit of 1e10 for money per unit; use a smaller factor."),
+    ("--scale-capacity", "Lynas=1e20",
+     "option --scale-capacity Lynas=1e20: scaling the capacity '4000' in sheet 'offers', row 13 by '1e20' gives "
+     "4e23, above the limit of 1e12 for a quantity; use a smaller factor."),
+])
+def test_an_override_that_scales_past_a_limit_names_the_option(capsys, tmp_path, option, value, message):
+    """The scaled number is the override's result, never shown as a value the user typed (1e300 x 80 = 8e301;
+    the bundled Lynas row 13 has capacity 4000, x 1e20 = 4e23)."""
+    plan = tmp_path / "plan.xlsx"
+    code, err = run(capsys, "solve", "-o", str(plan), option, value)
+    assert (code, err) == (2, PREFIX + message + "\n")
+    assert not plan.exists()
+
+
+def test_an_empty_periods_sheet_is_one_problem(capsys, tmp_path, instance):
+    (instance / "periods.csv").write_text("period,source\n", encoding="utf-8")
+    assert solve_error(capsys, instance, tmp_path) == (
+        PREFIX + "sheet 'periods': the sheet has no rows; list at least one period.\n")
+
+
+def test_an_empty_suppliers_sheet_says_so_instead_of_an_empty_list(capsys, tmp_path, instance):
+    (instance / "suppliers.csv").write_text("supplier,kind,mining_country,refining_country,manufacturing_country\n",
+                                            encoding="utf-8")
+    err = solve_error(capsys, instance, tmp_path)
+    assert err.startswith("Error: The input has ")
+    assert ("  - sheet 'offers', row 2, column 'supplier': unknown supplier 'China refiners'; sheet 'suppliers' "
+            "lists no suppliers; add it there.\n") in err
+    assert "': ." not in err
+
+
+def test_a_duplicate_period_is_one_problem(capsys, tmp_path, instance):
+    """The second 2026Q1 (row 14) once moved 2026Q1 after 2027Q4, so a disruption from 2026Q1 to 2027Q4 was
+    reported as ending before it starts."""
+    with (instance / "periods.csv").open("a", encoding="utf-8") as handle:
+        handle.write("2026Q1,again\n")
+    assert solve_error(capsys, instance, tmp_path) == (
+        PREFIX + "sheet 'periods', row 14, column 'period': duplicate of row 2 (period=2026Q1); keep one of the two "
+                 "rows.\n")
 
 
 def test_missing_sheet_and_missing_column(capsys, tmp_path, instance):

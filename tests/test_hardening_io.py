@@ -388,6 +388,107 @@ def test_a_killed_write_leaves_no_temporary_and_the_earlier_file(tmp_path, signu
     assert target.read_bytes() == b"the earlier plan"
 
 
+def test_a_plan_write_that_fails_half_way_through_the_command_line_keeps_everything(capsys, tmp_path, inputs,
+                                                                                     monkeypatch):
+    """The workbook writer puts bytes on disk and then fails (a full disk): the earlier plan, the input and the
+    folder are as they were, and nothing after the failed output is written."""
+    import errno
+
+    import xlsxwriter
+
+    def half_then_fail(self):
+        with open(self.filename, "wb") as handle:
+            handle.write(b"PK\x03\x04 half a workbook")
+        assert os.path.getsize(self.filename) > 0  # bytes really were written before the failure
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    plan = tmp_path / "plan.xlsx"
+    plan.write_bytes(b"the earlier plan")
+    book_before = inputs["book"].read_bytes()
+    listing_before = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr(xlsxwriter.Workbook, "close", half_then_fail)
+    code, out, err = run(capsys, "solve", inputs["book"], "-o", plan, "--csv", tmp_path / "tables")
+    assert (code, err) == (1, "Error: No space left on device\n")
+    assert "Plan written" not in out
+    assert plan.read_bytes() == b"the earlier plan"
+    assert inputs["book"].read_bytes() == book_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == listing_before  # no temporary, no CSV folder
+    assert leftovers(tmp_path) == []
+
+
+# --------------------------------------------------------------------------- 10: a cap on a country nobody has
+
+def _typo_in(folder: Path, sheet: str, old: str, new: str) -> Path:
+    path = folder / f"{sheet}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+SUPPLIER_COUNTRIES = "'Australia', 'China', 'Malaysia', 'United States', 'Various (often Chinese)'"
+
+
+@pytest.mark.parametrize("command", ["solve", "compare", "frontier"])
+def test_a_cap_on_a_country_nobody_has_is_an_input_error_everywhere(capsys, tmp_path, bundled_copy, command):
+    """The same message from every command: the cap is never dropped with a warning."""
+    folder = _typo_in(bundled_copy, "origin_caps", "\nChina,refining", "\nChna,refining")
+    output = tmp_path / "out.xlsx"
+    code, out, err = run(capsys, command, folder, "-o", output)
+    assert (code, out.strip()) == (2, "")
+    assert err == (PREFIX + "sheet 'origin_caps', row 2, column 'country': no supplier has country 'Chna', so a "
+                   "cap on it would have no effect (did you mean 'China'?). Use a country as the suppliers sheet "
+                   "writes it.\n")
+    assert not output.exists()
+
+
+@pytest.mark.parametrize("command", ["solve", "compare"])
+@pytest.mark.parametrize("value, reason", [
+    ("Mars=0.3", f"no supplier has country 'Mars', so a cap on it would have no effect; the suppliers' countries "
+                 f"are {SUPPLIER_COUNTRIES}. Use a country as the suppliers sheet writes it."),
+    ("Chna=0.3", "no supplier has country 'Chna', so a cap on it would have no effect (did you mean 'China'?). Use a "
+                 "country as the suppliers sheet writes it."),
+])
+def test_a_cap_override_on_a_country_nobody_has_names_the_option(capsys, tmp_path, command, value, reason):
+    output = tmp_path / "out.xlsx"
+    code, out, err = run(capsys, command, "-o", output, "--cap", value)
+    assert (code, out.strip()) == (2, "")
+    assert err == PREFIX + f"option --cap {value}: {reason}\n"
+    assert not output.exists()
+
+
+def test_a_case_that_caps_a_country_nobody_has_is_an_error_of_the_cases_sheet(capsys, tmp_path, bundled_copy):
+    with (bundled_copy / "cases.csv").open("a", encoding="utf-8") as handle:
+        handle.write("typo cap,origin_caps,country=China,country,set,Chna,a typo\n")
+    row = len((bundled_copy / "cases.csv").read_text(encoding="utf-8").strip().splitlines())
+    expected = (PREFIX + f"sheet 'cases', row {row}, column 'value': case 'typo cap' sets sheet 'origin_caps', row 2, "
+                "column 'country': no supplier has country 'Chna', so a cap on it would have no effect (did you mean "
+                "'China'?). Use a country as the suppliers sheet writes it.\n")
+    for args in (["compare", bundled_copy], ["solve", bundled_copy, "--case", "typo cap"]):
+        code, out, err = run(capsys, *args, "-o", tmp_path / "out.xlsx")
+        assert (code, out.strip(), err) == (2, "", expected), args
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("Mars", "no supplier has country 'Mars', so there is no 'Mars' cap to sweep."),
+    ("Chna", "no supplier has country 'Chna', so there is no 'Chna' cap to sweep (did you mean 'China'?)."),
+    ("China:refinin", "unknown stage 'refinin'; use one of mining, refining, manufacturing."),
+    ("China=0.3", "give the cap to sweep as a country or country:stage, without a share (for example China or "
+                  "China:refining)."),
+    (":refining", "give the cap to sweep as a country or country:stage, without a share (for example China or "
+                  "China:refining)."),
+    ("", "give the cap to sweep as a country or country:stage, without a share (for example China or "
+         "China:refining)."),
+])
+def test_frontier_cap_errors_name_the_option(capsys, tmp_path, value, reason):
+    output = tmp_path / "curve.xlsx"
+    code, out, err = run(capsys, "frontier", "--cap", value, "--points", "2", "-o", output)
+    assert (code, out.strip()) == (2, "")
+    assert err == PREFIX + f"option --cap {value}: {reason}\n"
+    assert not output.exists()
+
+
 # --------------------------------------------------------------------------- 5, 8: hostile workbooks
 
 @pytest.fixture
