@@ -169,3 +169,16 @@ def test_vss_in_words_when_the_average_plan_breaks_a_rule():
     assert "raise the China cap from 80.0% to 106.7%" in table.loc["VSS = EEV - RP", "meaning"]
     assert table.loc["EEV, broken rules relaxed", "value"] == pytest.approx(1733.3333, rel=1e-6)
     assert table.loc["VSS, broken rules relaxed", "value"] == pytest.approx(1733.3333 - 2200, rel=1e-6)
+
+
+def test_a_result_gives_its_model_size_so_the_why_needs_no_extra_build():
+    """The size a result reports is its model's, passing it changes no answer, and it decides the limit:
+    at WHY_LIMIT + 1 variables nothing is asked."""
+    from optimizer.analysis.why import WHY_LIMIT
+
+    data = so.from_frames(make(**KINK))
+    result = so.solve(data)
+    assert result.variables == build(data).model.nvariables()
+    assert so.why_these_suppliers(data, result.variables).table.equals(so.why_these_suppliers(data).table)
+    skipped = so.why_these_suppliers(data, WHY_LIMIT + 1)
+    assert skipped.table.empty and f"{WHY_LIMIT + 1:,} variables" in skipped.note

@@ -65,6 +65,7 @@ class _Lp:
         self.upper = np.asarray(lp.col_upper_, dtype=float)
         self.first_stage = np.array([self.column[id(v)] for v in list(model.contract_quantity.values())
                                      + list(model.reserved_quantity.values()) if id(v) in self.column], dtype=np.int32)
+        self.position = {int(j): i for i, j in enumerate(self.first_stage)}  # column -> index in the plan
         self.status, self.objective = self.run()
         self.plan = self.values()[self.first_stage] if self.status == OPTIMAL else None
 
@@ -83,11 +84,24 @@ class _Lp:
 
     def scale_price(self, columns: list[int], factor: float) -> None:
         """Every price-carrying coefficient of these columns at factor x its value in the input."""
+        if not columns:
+            return
+        index = np.asarray(columns, dtype=np.int32)
+        self.highs.changeColsCost(len(index), index, self.cost[index] * factor)
         for j in columns:
-            self.highs.changeColCost(j, float(self.cost[j] * factor))
-            for k in range(self.start[j], self.start[j + 1]):
-                if int(self.index[k]) in self.price_rows:
-                    self.highs.changeCoeff(int(self.index[k]), j, float(self.value[k] * factor))
+            rows, values = self._price_coefficients(j)
+            for i, value in zip(rows, values):
+                self.highs.changeCoeff(i, j, value * factor)
+
+    def _price_coefficients(self, j: int) -> tuple[list[int], list[float]]:
+        """Column j's coefficients in the rows that carry prices (scenario costs, budget, CVaR cap), once."""
+        cache = self.__dict__.setdefault("_price_cache", {})
+        if j not in cache:
+            k = np.arange(self.start[j], self.start[j + 1])
+            rows = self.index[k]
+            keep = np.fromiter((int(i) in self.price_rows for i in rows), dtype=bool, count=len(rows))
+            cache[j] = ([int(i) for i in rows[keep]], [float(v) for v in self.value[k][keep]])
+        return cache[j]
 
     def plan_stays_optimal(self) -> bool:
         """Whether the plan's first-stage decisions are optimal for the LP as it now stands."""
@@ -112,9 +126,16 @@ def _edge(inside: float, outside: float, holds) -> float:
     return inside
 
 
-def why_these_suppliers(data: SourcingData) -> WhyAnalysis:
-    """Price ranges and entry prices of the contract offers, both sides of binding capacities, uniqueness."""
-    size = build(data).model.nvariables() if len(data.offers) * len(data.scenarios) > WHY_LIMIT / 10 else 0
+def why_these_suppliers(data: SourcingData, variables: int | None = None) -> WhyAnalysis:
+    """Price ranges and entry prices of the contract offers, both sides of binding capacities, uniqueness.
+
+    variables: the model's size when the caller knows it (a Result's run_info), which spares a build to
+    find out whether the model is small enough to ask.
+    """
+    if variables is not None:
+        size = int(variables)
+    else:
+        size = build(data).model.nvariables() if len(data.offers) * len(data.scenarios) > WHY_LIMIT / 10 else 0
     if size > WHY_LIMIT:
         return WhyAnalysis(pd.DataFrame(columns=WHY_COLUMNS), [], True,
                            f"Not explained: the model has {size:,} variables (more than {WHY_LIMIT:,}), and each "
@@ -134,7 +155,7 @@ def why_these_suppliers(data: SourcingData) -> WhyAnalysis:
         if not columns:
             continue
         price = float(data.offers.loc[keys[0], "price"])
-        signed = float(sum(lp.plan[list(lp.first_stage).index(j)] for j in columns)) > 1e-9
+        signed = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9
 
         def holds(factor: float, columns=columns) -> bool:
             lp.scale_price(columns, factor)
@@ -177,7 +198,7 @@ def _capacity_sides(lp: _Lp, data: SourcingData, currency: str, units: pd.Series
         if j is None:
             continue
         capacity = float(pyo.value(con.upper))
-        if lp.plan[list(lp.first_stage).index(j)] < capacity - 1e-7:
+        if lp.plan[lp.position[j]] < capacity - 1e-7:
             continue
         row_index = [i for i, (c, _) in enumerate(lp.form.rows) if c is con]
         step = 1.0

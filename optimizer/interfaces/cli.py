@@ -190,7 +190,7 @@ def solve(
             err.print(f"Warning: {warning}")
     result = so.solve(data, method=method, workers=workers, scheduler=scheduler)
     information = so.value_of_information(data) if vss else None
-    explained = so.why_these_suppliers(data) if why and result.optimal else None
+    explained = so.why_these_suppliers(data, result.variables) if why and result.optimal else None
     path = so.write_plan(result, output, information, explained)
     if csv_folder is not None:
         so.write_csv_tables(result, csv_folder)

@@ -143,7 +143,7 @@ def solve_plan(report, data, base_data, folder: str) -> dict:
     result = so.solve(data)
     out["result"] = result
     report(0.8, "Explaining the plan (price ranges and entry prices)")
-    out["why"] = so.why_these_suppliers(data) if result.optimal else None  # as `sourcing solve` does
+    out["why"] = so.why_these_suppliers(data, result.variables) if result.optimal else None  # as `sourcing solve` does
     report(0.9, "Writing the plan workbook")
     out["plan"] = str(so.write_plan(result, Path(folder) / "plan.xlsx", None, out["why"]))
     return out

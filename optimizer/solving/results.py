@@ -65,6 +65,14 @@ class Result:
         return self.status == OPTIMAL
 
     @property
+    def variables(self) -> int | None:
+        """The model's number of variables (run_info), None when it was not built."""
+        if self.run_info.empty or "item" not in self.run_info:
+            return None
+        rows = self.run_info.loc[self.run_info["item"] == "variables", "value"]
+        return int(rows.iloc[0]) if len(rows) else None
+
+    @property
     def warnings(self) -> list[str]:
         """Notes on the input that did not stop the solve (an unknown sheet ignored, ...)."""
         return list(self.data.warnings)
