@@ -158,6 +158,8 @@ MAX_MONEY_PER_UNIT = 1e10
 MAX_QUANTITY = 1e12
 MAX_PRICE_MULTIPLIER = 1e3
 MAX_MONEY_TOTAL = 1e18
+MAX_CVAR_WEIGHT = 1e3  # already ranks plans by CVaR alone; HiGHS loses the expected cost's digits beyond it
+MAX_DURATION = 1e6  # periods: a disruption longer than the longest horizon (MAX_ROWS_PER_SHEET) just ends with it
 
 #: (sheet, column) -> (the largest value, what the column holds, for messages).
 MAGNITUDE_LIMITS: dict[tuple[str, str], tuple[float, str]] = {
@@ -167,10 +169,14 @@ MAGNITUDE_LIMITS: dict[tuple[str, str], tuple[float, str]] = {
     ("demand", "quantity"): (MAX_QUANTITY, "a quantity"),
     **{("offers", c): (MAX_QUANTITY, "a quantity") for c in ("capacity", "min_quantity", "reserve_limit")},
     ("disruptions", "price_multiplier"): (MAX_PRICE_MULTIPLIER, "a price multiplier"),
+    **{("disruption_model", c): (MAX_PRICE_MULTIPLIER, "a price multiplier")
+       for c in ("price_multiplier_min", "price_multiplier_max")},
+    **{("disruption_model", c): (MAX_DURATION, "a number of periods") for c in ("duration_min", "duration_max")},
 }
 
-#: Settings with a magnitude limit: the money totals.
+#: Settings with a magnitude limit: the money totals and the CVaR weight.
 SETTING_LIMITS: dict[str, tuple[float, str]] = {
     "budget": (MAX_MONEY_TOTAL, "a money total"),
     "cvar_max": (MAX_MONEY_TOTAL, "a money total"),
+    "cvar_weight": (MAX_CVAR_WEIGHT, "a CVaR weight"),
 }

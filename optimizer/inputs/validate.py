@@ -271,6 +271,8 @@ _LARGER_UNIT = {
     "a money total": "count money in thousands or millions of the currency",
     "a quantity": "use a larger unit, e.g. tonnes instead of kg",
     "a price multiplier": "a multiplier that large means the offer is gone: set availability 0 instead",
+    "a CVaR weight": "a weight of 1e3 already ranks plans by CVaR alone",
+    "a number of periods": "a disruption that outlasts the horizon ends with it: enter the horizon's length",
 }
 
 
