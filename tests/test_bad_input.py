@@ -123,6 +123,16 @@ CELL_MISTAKES = [
     ("disruptions", 2, "price_multiplier", "1e4", "sheet 'disruptions', row 2, column 'price_multiplier': '10000' is "
                                                   "above the limit of 1e3 for a price multiplier; a multiplier that "
                                                   "large means the offer is gone: set availability 0 instead."),
+    # the disruption model's ranges: sampled values beyond them were shown as if typed, or crashed the sampler
+    ("disruption_model", 2, "price_multiplier_max", "1e300",
+     "sheet 'disruption_model', row 2, column 'price_multiplier_max': '1e+300' is above the limit of 1e3 for a price "
+     "multiplier; a multiplier that large means the offer is gone: set availability 0 instead."),
+    ("disruption_model", 2, "duration_max", "1e300",
+     "sheet 'disruption_model', row 2, column 'duration_max': '1e+300' is above the limit of 1e6 for a number of "
+     "periods; a disruption that outlasts the horizon ends with it: enter the horizon's length."),
+    ("settings", 3, "value", "1e300", "sheet 'settings', row 3, column 'value': cvar_weight: '1e+300' is above the "
+                                      "limit of 1e3 for a CVaR weight; a weight of 1e3 already ranks plans by CVaR "
+                                      "alone."),
 ]
 
 
@@ -135,6 +145,7 @@ def test_one_bad_cell(capsys, tmp_path, instance, sheet, row, column, value, mes
 
 @pytest.mark.parametrize("sheet, row, column, value", [
     ("offers", 2, "price", "1e10"), ("demand", 2, "quantity", "1e12"), ("disruptions", 2, "price_multiplier", "1000"),
+    ("settings", 3, "value", "1000"), ("disruption_model", 2, "duration_max", "1000000"),
 ])
 def test_a_number_at_its_limit_is_accepted(capsys, tmp_path, instance, sheet, row, column, value):
     edit(instance, sheet, row, column, value)
@@ -166,6 +177,9 @@ def test_a_too_large_number_in_a_workbook_names_its_sheet_row_and_column(capsys,
     ("--scale-price", "China refiners=1e300",
      "option --scale-price China refiners=1e300: scaling the price '80' in sheet 'offers', row 2 by '1e300' gives "
      "8e301, above the limit of 1e10 for money per unit; use a smaller factor."),
+    ("--cvar-weight", "1e300",
+     "option --cvar-weight 1e+300: cvar_weight: '1e+300' is above the limit of 1e3 for a CVaR weight; a weight of 1e3 "
+     "already ranks plans by CVaR alone."),
     ("--scale-capacity", "Lynas=1e20",
      "option --scale-capacity Lynas=1e20: scaling the capacity '4000' in sheet 'offers', row 13 by '1e20' gives "
      "4e23, above the limit of 1e12 for a quantity; use a smaller factor."),
@@ -300,3 +314,35 @@ def test_not_a_workbook_by_its_name(capsys, tmp_path):
     notes.write_text("hello")
     assert solve_error(capsys, notes, tmp_path) == (
         PREFIX + "'notes.txt' is neither an .xlsx workbook nor a folder of CSV files.\n")
+
+
+def test_the_readme_states_every_enforced_limit():
+    """The 'Safe with untrusted files' section names each limit the reader and validation enforce, as the
+    messages write it, so the documentation cannot drift from the code."""
+    from optimizer.inputs import schema
+    from optimizer.inputs.uploads import MAX_UPLOAD_BYTES
+    from optimizer.inputs.validate import limit_text
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Safe with untrusted files", 1)[1].split("\n## ", 1)[0]
+    stated = {
+        "archive parts": f"{schema.MAX_ARCHIVE_PARTS:,} parts",
+        "unpacked size": f"{schema.MAX_UNCOMPRESSED_BYTES // 2**20} MiB unpacked",
+        "compression ratio": f"{schema.MAX_COMPRESSION_RATIO}:1",
+        "rows": f"{schema.MAX_ROWS_PER_SHEET:,} rows",
+        "columns": f"{schema.MAX_COLUMNS_PER_SHEET:,} columns",
+        "cells": f"{schema.MAX_CELLS_PER_SHEET:,} cells",
+        "money per unit": f"at most {limit_text(schema.MAX_MONEY_PER_UNIT)}",
+        "quantities": f"at most {limit_text(schema.MAX_QUANTITY)}",
+        "price multipliers": f"at most {limit_text(schema.MAX_PRICE_MULTIPLIER)}",
+        "durations": f"at most {limit_text(schema.MAX_DURATION)} periods",
+        "money totals": f"at most {limit_text(schema.MAX_MONEY_TOTAL)}",
+        "CVaR weight": f"`cvar_weight` at most {limit_text(schema.MAX_CVAR_WEIGHT)}",
+        "upload": f"at most {MAX_UPLOAD_BYTES // 2**20} MiB",
+    }
+    assert {what: text for what, text in stated.items() if text not in section} == {}
+    for (sheet, column), _ in schema.MAGNITUDE_LIMITS.items():
+        stem = column.removesuffix("_min").removesuffix("_max")
+        assert f"`{column}`" in section or f"`{stem}_min`" in section, (sheet, column)
+    for key in schema.SETTING_LIMITS:
+        assert f"`{key}`" in section, key
