@@ -332,3 +332,16 @@ def test_with_nothing_uncertain_the_lower_bound_is_the_plans_cost_and_the_gap_ze
     rows = result.lower_bound.set_index("measure")
     assert rows.loc["lower bound", "value"] == pytest.approx(so.solve(data).objective)
     assert rows.loc["gap to the lower bound", "value"] == pytest.approx(0, abs=1e-6)
+
+
+def test_stress_takes_the_solve_method_and_refuses_an_unknown_one(tmp_path, capsys):
+    """Without --plan the instance is solved first: by material or whole, the plan (and so every stressed
+    number) is the same; a method that does not exist is an error of the option, before anything runs."""
+    data = so.from_frames(base(disruption_model=MODEL))
+    by_method = {m: so.stress(data, futures=40, seed=3, workers=0, method=m).summary for m in ("monolithic", "decomposed")}
+    a, b = by_method["monolithic"], by_method["decomposed"]
+    assert list(a["statistic"]) == list(b["statistic"])
+    assert a["value"].to_numpy(dtype=float) == pytest.approx(b["value"].to_numpy(dtype=float), rel=1e-6, nan_ok=True)
+    code = main(["stress", "--method", "fastest", "-o", str(tmp_path / "s.xlsx")])
+    assert code == 2 and "option --method 'fastest' is not a method" in capsys.readouterr().err
+    assert not (tmp_path / "s.xlsx").exists()

@@ -570,7 +570,8 @@ class StressResult:
 def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1000, seed: int = 0, *,
            own_scenarios: bool = False, workers: int | None = None, scheduler: str | None = None,
            progress: Callable[[int, int], None] | None = None, block: int | None = None,
-           lower_bound_replications: int = 0, lower_bound_scenarios: int = 50) -> StressResult:
+           lower_bound_replications: int = 0, lower_bound_scenarios: int = 50,
+           method: str = "auto") -> StressResult:
     """Play each plan's contracts and reservations through the same futures, with both policies.
 
     plans: fixed first-stage commitments (read_plan, plan_of); none: the instance is solved first.
@@ -581,6 +582,8 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
     scheduler's address. progress(futures_done, futures_total) is called as blocks finish.
     lower_bound_replications: also solve that many sampled-scenario problems of lower_bound_scenarios
     scenarios each for the statistical lower bound (see lower_bound).
+    method: how the instance is solved when no plan is given (as in solve: "auto", "monolithic" or
+    "decomposed"); the futures themselves are small recourse LPs solved straight in HiGHS.
     """
     from ..solving.executor import Executor
 
@@ -588,7 +591,7 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
     if plans is None or not plans:
         from ..solving.pipeline import solve
 
-        plans = [plan_of(solve(data), "optimised plan")]
+        plans = [plan_of(solve(data, method=method), "optimised plan")]
     names = [p.name for p in plans]
     if len(set(names)) != len(names):
         raise InputError([Problem(None, None, None, f"two plans are named alike ({', '.join(names)}); "

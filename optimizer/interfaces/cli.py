@@ -271,11 +271,13 @@ def stress_command(
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the cost histogram as a PNG figure.")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    method: MethodOpt = "auto",
 ) -> None:
     """Stress-test plans: contracts and reservations fixed, played through sampled futures they never saw.
 
     Example: sourcing stress --plan plan.xlsx --plan sampled_plan.xlsx --futures 10000 --seed 7 --png stress.png
     """
+    _check_method(method, workers)
     outputs = [so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png")]
     _check_paths(instance, *outputs, other_inputs=plan or ())
     for path in plan or ():
@@ -285,7 +287,7 @@ def stress_command(
     plans = [so.read_plan(path, data) for path in plan or ()]
     try:
         result = _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
-                                  lower_bound_scenarios)
+                                  lower_bound_scenarios, method)
     except ConnectionError as error:
         raise InputError([Problem(None, None, None, f"option --scheduler {scheduler}: {error}")]) from None
     path = so.write_stress(result, output)
@@ -307,7 +309,7 @@ def stress_command(
 
 
 def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
-                     lower_bound_scenarios):
+                     lower_bound_scenarios, method="auto"):
     """The stress test (and the lower bound) with a progress bar and its time left on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -315,7 +317,7 @@ def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, schedul
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
         task = bar.add_task("Playing futures", total=None)
         result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
-                           scheduler=scheduler, progress=lambda done, total: bar.update(task, completed=done,
+                           scheduler=scheduler, method=method, progress=lambda done, total: bar.update(task, completed=done,
                                                                                          total=total))
         if lower_bound:
             bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound)
