@@ -753,3 +753,101 @@ def test_warnings_print_as_one_line_and_come_back_from_the_api(capsys, tmp_path,
     frames = make(suppliers=[SPOT], offers=[{"supplier": "Spot", "material": "Dy", "price": 40}], remarks=[{"a": 1}])
     assert so.from_frames(frames).warnings == ["sheet 'remarks' is not part of the schema and is ignored."]
     assert [str(w.message) for w in recwarn] == []
+
+
+# --------------------------------------------------------------------------- 11, 12, 15, 18: compare, time limits,
+# probabilities, floods
+
+def _rewrite(path: Path, line: int, old: str, new: str) -> None:
+    """Replace old by new on one line of a CSV file (line as the spreadsheet shows it, header = 1)."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def test_compare_checks_every_case_before_solving_any(capsys, tmp_path, bundled_copy):
+    _rewrite(bundled_copy / "cases.csv", 2, ",capacity,scale,2,", ",capacty,scale,2,")
+    _rewrite(bundled_copy / "cases.csv", 3, ",set,0.4,", ",set,abc,")
+    output = tmp_path / "comparison.xlsx"
+    code, out, err = run(capsys, "compare", bundled_copy, "-o", output)
+    assert (code, out.strip()) == (2, "")
+    assert err == ("Error: The input has 2 problems:\n"
+                   "  - sheet 'cases', row 2, column 'column': sheet 'offers' has no column 'capacty'; use one of "
+                   "capacity, material, min_quantity, period, price, reservation_fee, reserve_limit, source, "
+                   "supplier.\n"
+                   "  - sheet 'cases', row 3, column 'value': case 'China cap 40%' sets sheet 'origin_caps', row 2, "
+                   "column 'max_share': 'abc' is not a number; enter a number such as 120.\n")
+    assert not output.exists()
+
+
+@pytest.fixture
+def no_time(bundled_copy) -> Path:
+    """The bundled instance with a time limit no solve can meet."""
+    with (bundled_copy / "settings.csv").open("a", encoding="utf-8") as handle:
+        handle.write("time_limit,1e-9,no time at all\n")
+    return bundled_copy
+
+
+STOPPED = "HiGHS stopped at the time limit before proving a plan optimal; no plan is reported."
+
+
+def test_a_frontier_that_hits_the_time_limit_says_so_with_exit_4(capsys, tmp_path, no_time):
+    code, out, err = run(capsys, "frontier", no_time, "--points", "2", "-o", tmp_path / "curve.xlsx")
+    assert (code, out) == (4, "")
+    assert err == ("Error: the frontier's first solve, without the China cap, stopped without a proven optimum: "
+                   f"{STOPPED}\n")
+    assert "infeasible" not in err and "no plan exists" not in err
+
+
+def test_a_compare_whose_every_solve_hits_the_time_limit_exits_4(capsys, tmp_path, no_time):
+    code, out, _ = run(capsys, "compare", no_time, "-o", tmp_path / "comparison.xlsx")
+    assert code == 4
+    assert out.rstrip().endswith("No proven optimum for 'base', 'Lynas doubles capacity', 'China cap 40%', 'no "
+                                 f"Project Vault', 'risk neutral': {STOPPED}")
+
+
+def test_a_probability_of_one_keeps_only_that_scenario_and_says_so(capsys, tmp_path):
+    code, out, err = run(capsys, "solve", "-o", tmp_path / "plan.xlsx", "--probability", "calm=1")
+    assert code == 0
+    assert err == ("Warning: option --probability calm=1: only scenario 'calm' is kept; 'heavy-REE controls', "
+                   "'licence regime returns', 'Lynas Kuantan outage', 'MP magnet ramp delay' are dropped, with their "
+                   "disruptions and service levels.\n")
+    assert "row" not in err
+
+
+@pytest.mark.parametrize("value", ["calm=0", "calm=1.5", "calm=-0.2"])
+def test_a_probability_out_of_range_is_refused_in_the_options_words(capsys, tmp_path, value):
+    code, out, err = run(capsys, "solve", "-o", tmp_path / "plan.xlsx", "--probability", value)
+    assert (code, out) == (2, "")
+    assert err == (PREFIX + f"option --probability {value}: a probability must be above 0 and at most 1 (1 keeps only "
+                   "this scenario).\n")
+    assert "sheet" not in err
+
+
+def test_a_flood_of_problems_is_a_screenful(capsys, tmp_path, bundled_copy):
+    """48 demand rows (4 materials x 12 quarters) all 'lots', and a 200-letter material name on the first: the
+    name is cut to 60 characters, the quantities shown 5 times, then 'and 43 more like it'."""
+    path = bundled_copy / "demand.csv"
+    table = pd.read_csv(path, dtype=str)
+    assert len(table) == 48
+    table["quantity"] = "lots"
+    table.loc[0, "material"] = "x" * 200
+    table.to_csv(path, index=False)
+    code, out, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert (code, out) == (2, "")
+    lots = "is not a number; enter a number such as 120."
+    assert err == ("Error: The input has 49 problems:\n"
+                   f"  - sheet 'demand', row 2, column 'material': unknown material '{'x' * 59}…'; use a material "
+                   "listed in sheet 'materials': 'Dy oxide', 'NdFeB magnets', 'NdPr oxide', 'Tb oxide'.\n"
+                   + "".join(f"  - sheet 'demand', row {row}, column 'quantity': 'lots' {lots}\n" for row in range(2, 7))
+                   + "    and 43 more like it\n")
+
+
+def test_a_name_with_a_look_alike_letter_is_flagged(capsys, tmp_path, bundled_copy):
+    _rewrite(bundled_copy / "offers.csv", 13, "Lynas,", "Lyn\u0430s,")  # a Cyrillic a
+    code, out, err = run(capsys, "solve", bundled_copy, "-o", tmp_path / "plan.xlsx")
+    assert (code, out) == (2, "")
+    assert err == (PREFIX + "sheet 'offers', row 13, column 'supplier': unknown supplier 'Lyn\u0430s'; use a supplier "
+                   "listed in sheet 'suppliers' (did you mean 'Lynas'? 'Lyn\u0430s' has a Cyrillic '\u0430' that "
+                   "looks like a Latin 'a').\n")
