@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -294,3 +295,34 @@ def test_an_infeasible_summary_shows_its_whole_message_and_why_no_plan_in_percen
     headers = [c.value for c in why[1]]
     current = why.cell(row=2, column=headers.index("Current") + 1)
     assert current.number_format == "0.0%"
+
+
+def test_solving_and_writing_a_plan_workbook_does_not_import_matplotlib(tmp_path):
+    """The workbook's charts are xlsxwriter's: a plain `sourcing solve` must not pay for matplotlib's import
+    (about half a second); only a PNG or PDF does. Checked in a fresh process, which reports at exit."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(so.__file__).parents[1])}
+
+    def matplotlib_loaded(*options: str) -> bool:
+        probe = ("import atexit, sys\n"
+                 "atexit.register(lambda: print('MPL', 'matplotlib' in sys.modules))\n"
+                 "from optimizer.interfaces.cli import main\n"
+                 f"main({['solve', '--no-why', *options, '-o', 'plan.xlsx']!r})\n")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert (tmp_path / "plan.xlsx").is_file(), out.stderr[-500:]
+        return "MPL True" in out.stdout
+
+    assert not matplotlib_loaded()
+    assert matplotlib_loaded("--pdf", "plan.pdf")  # the probe can tell
+
+
+def test_the_written_out_palette_is_matplotlibs_tab20():
+    import matplotlib
+
+    from optimizer.reports.figures import PALETTE
+
+    assert np.allclose(PALETTE, matplotlib.colormaps["tab20"].colors)

@@ -11,16 +11,40 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from .files import atomic_write
 
-from .files import atomic_write  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def new_figure(**options) -> "Figure":
+    """A matplotlib Figure (Agg, no pyplot state: safe from any thread). matplotlib is imported here, on the
+    first figure, so that writing a workbook (whose charts are xlsxwriter's) does not pay for it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(**options)
+
+
+def _formatter(function):
+    """matplotlib's FuncFormatter (imported on use)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(function)
+
+
+def _percent():
+    """matplotlib's PercentFormatter for shares (1.0 = 100%)."""
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0)
 
 #: The parts of a scenario's cost as the charts name them (solving.results.COST_PARTS, in that order).
 PART_LABELS = {"reservation": "stockpile fees", "contract": "contracts", "spot": "spot purchases",
@@ -34,8 +58,8 @@ def _save(figure: Figure, path: str | Path) -> Path:
     return atomic_write(path, lambda temporary: figure.savefig(temporary, format=image_format))
 
 
-def _money(currency: str) -> FuncFormatter:
-    return FuncFormatter(lambda v, _: money_text(v, currency))
+def _money(currency: str):
+    return _formatter(lambda v, _: money_text(v, currency))
 
 
 def money_text(value: float, currency: str) -> str:
@@ -48,11 +72,16 @@ def money_text(value: float, currency: str) -> str:
     return f"{value:,.0f} {currency}"
 
 
+#: matplotlib's "tab20" palette, written out so that a workbook's native charts need no matplotlib import
+#: (a test holds it equal to matplotlib's)
+PALETTE = tuple(tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)) for h in (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896", "#9467bd", "#c5b0d5",
+    "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7", "#bcbd22", "#dbdb8d", "#17becf", "#9edae5"))
+
+
 def _colours(names) -> dict:
     """One colour per name, the same in every chart of a plan (unmet demand always grey)."""
-    import matplotlib as mpl
-
-    palette = mpl.colormaps["tab20"].colors
+    palette = PALETTE
     colours = {name: palette[i % len(palette)] for i, name in enumerate(n for n in names if n != UNMET)}
     colours[UNMET] = (0.55, 0.55, 0.55)
     return colours
@@ -143,7 +172,7 @@ def supply_chart(result, materials: list[str] | None = None) -> Figure:
     colours = _colours(dict.fromkeys(table["supplier"]))
     columns = 2 if len(materials) > 1 else 1
     rows = max(1, int(np.ceil(len(materials) / columns)))
-    figure = Figure(figsize=(11, 2.6 * rows + 1.0), dpi=110)
+    figure = new_figure(figsize=(11, 2.6 * rows + 1.0), dpi=110)
     axes = figure.subplots(rows, columns, squeeze=False)
     for axis, material in zip(axes.ravel(), materials):
         pivot = supply_pivot(table, material, list(data.periods))
@@ -159,7 +188,7 @@ def supply_chart(result, materials: list[str] | None = None) -> Figure:
         axis.set_title(f"{material} ({unit} per period)", fontsize=10, loc="left")
         axis.set_xticks(range(len(pivot)))
         axis.set_xticklabels(pivot.index, rotation=90 if len(pivot) > 8 else 0, fontsize=7)
-        axis.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        axis.yaxis.set_major_formatter(_formatter(lambda v, _: f"{v:,.0f}"))
         axis.tick_params(axis="y", labelsize=7)
         axis.grid(axis="y", alpha=0.3)
     for axis in axes.ravel()[len(materials):]:
@@ -180,7 +209,7 @@ def cost_chart(result) -> Figure:
     table = cost_table(result)
     currency = result.data.settings.currency
     parts = [c for c in table.columns if c in PART_LABELS]
-    figure = Figure(figsize=(9, 4.5), dpi=110)
+    figure = new_figure(figsize=(9, 4.5), dpi=110)
     axis = figure.subplots()
     bottom = np.zeros(len(table))
     colours = _colours(PART_LABELS.values())
@@ -207,7 +236,7 @@ def share_chart(result) -> Figure:
     """Per material, the dependency country's share of demand against its cap."""
     table = share_table(result)
     country = result.data.settings.dependency_country
-    figure = Figure(figsize=(8, 4), dpi=110)
+    figure = new_figure(figsize=(8, 4), dpi=110)
     axis = figure.subplots()
     x = np.arange(len(table))
     axis.bar(x - 0.2, table["expected_share"], width=0.4, color="#4C72B0",
@@ -223,7 +252,7 @@ def share_chart(result) -> Figure:
                           xytext=(2, 2), textcoords="offset points")
     axis.set_xticks(x)
     axis.set_xticklabels(table["material"], fontsize=8)
-    axis.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.yaxis.set_major_formatter(_percent())
     axis.set_ylim(0, max(1.0, float(np.nanmax(table[["expected_share", "highest_capped_share", "cap"]]
                                               .to_numpy(dtype=float), initial=0.0))) * 1.25)
     axis.set_title(f"{country} share of each material's demand, against the cap", fontsize=11)
@@ -387,7 +416,7 @@ def frontier_chart(frontier, axis=None) -> Figure:
     table = frontier.table
     feasible = table[table["status"] == "optimal"].sort_values("max_share")
     currency = frontier.currency
-    figure = Figure(figsize=(8, 5), dpi=120) if axis is None else axis.figure
+    figure = new_figure(figsize=(8, 5), dpi=120) if axis is None else axis.figure
     own = axis is None
     axis = figure.subplots() if axis is None else axis
     axis.plot(feasible["max_share"], feasible["objective"], marker="o", label="objective (expected cost + risk)")
@@ -401,7 +430,7 @@ def frontier_chart(frontier, axis=None) -> Figure:
         if len(current) and current["status"].iloc[0] == "optimal":
             axis.scatter(current["max_share"], current["objective"], s=120, marker="*", color="red", zorder=5,
                          label=f"current cap {frontier.current:.0%}")
-    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.xaxis.set_major_formatter(_percent())
     axis.yaxis.set_major_formatter(_money(currency))
     axis.set_xlabel(f"{frontier.cap}: most allowed share of demand")
     axis.set_ylabel(currency)
@@ -428,7 +457,7 @@ def comparison_chart(comparison, axis=None) -> Figure:
     currency = comparison.currency
     share = "dependency_share" if "dependency_share" in summary.columns else None
     solved = summary[summary["status"] == "optimal"]
-    figure = Figure(figsize=(10, 5), dpi=120) if axis is None else axis.figure
+    figure = new_figure(figsize=(10, 5), dpi=120) if axis is None else axis.figure
     own = axis is None
     axis = figure.subplots() if axis is None else axis
     markers = "osD^vP*Xhp<>"
@@ -442,7 +471,7 @@ def comparison_chart(comparison, axis=None) -> Figure:
         for row in summary[summary["status"] != "optimal"].itertuples(index=False):
             axis.scatter([], [], marker="x", color="grey", label=f"{row.case}: no plan ({row.status})")
         country = next((r.data.settings.dependency_country for r in comparison.results.values()), "China")
-        axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+        axis.xaxis.set_major_formatter(_percent())
         axis.set_xlabel(f"expected {country} share (value-weighted)")
         axis.margins(x=0.15, y=0.15)
         axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -474,7 +503,7 @@ def glance_axis(result, axis) -> None:
     axis.set_yticks(range(len(shares)))
     axis.set_yticklabels(shares.index, fontsize=8)
     axis.invert_yaxis()
-    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.xaxis.set_major_formatter(_percent())
     axis.tick_params(axis="x", labelsize=7)
     axis.set_title("The plan: expected supply by supplier (share of each material's demand)", fontsize=9)
     axis.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
@@ -484,7 +513,7 @@ def one_page_pdf(path: str | Path, title: str, lines: list[str], draw) -> Path:
     """One landscape A4 page: a title, the lines of a summary on the left, a chart on the right.
 
     draw(axis) puts the chart on the right-hand Axes. Long lines are wrapped."""
-    figure = Figure(figsize=(11.69, 8.27))
+    figure = new_figure(figsize=(11.69, 8.27))
     figure.text(0.03, 0.955, title, fontsize=15, weight="bold", va="top")
     wrapped = []
     for line in lines:

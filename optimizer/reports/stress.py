@@ -79,10 +79,10 @@ def write_stress(result, path: str | Path) -> Path:
 
 def stress_figure(result, path: str | Path) -> Path:
     """Histogram of cost per plan and policy (re-planning solid, perfect foresight dashed), CVaR marked."""
-    from .figures import Figure, _money, _save
+    from .figures import _money, _save, new_figure
 
     bins = histogram(result)
-    figure = Figure(figsize=(9, 5), dpi=120)  # no pyplot state: safe from any thread
+    figure = new_figure(figsize=(9, 5), dpi=120)  # no pyplot state: safe from any thread
     axis = figure.subplots()
     width = float(bins["bin_high"].iloc[0] - bins["bin_low"].iloc[0])
     for column in bins.columns[3:]:
