@@ -56,6 +56,9 @@ def test_levers_change_the_solve_and_the_plan_is_the_command_lines(app, tmp_path
     assert cards["Expected cost"].delta == "+" + money(change, "USD")
     cli("solve", "--cap", "China:refining=0.895", "-o", tmp_path / "cli.xlsx")
     assert_same_workbook(session(app).answers["solve"]["plan"], tmp_path / "cli.xlsx")
+    why = so.why_these_suppliers(so.apply_case(data, "x", so.Overrides(caps=["China:refining=0.895"]).edits(
+        data.tables)))
+    assert why.lines and set(why.lines) <= set(texts(app.text))  # the sentences the Summary sheet also holds
     app.sidebar.button(key="reset").click().run()
     assert "none: the input as it is" in texts(app.sidebar.text)
 

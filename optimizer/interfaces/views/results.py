@@ -3,7 +3,6 @@ no plan, why, with each fix as a button that applies it and solves again."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import optimizer as so
@@ -31,7 +30,7 @@ def render(session, solve) -> None:
         return
     headline(result, base if base is not None and base.optimal else None)
     download("Download the plan workbook (.xlsx)", answer["plan"], "plan.xlsx", "plan-download")
-    plan_tables(result)
+    plan_tables(result, answer.get("why"))
 
 
 def headline(result, base) -> None:
@@ -63,7 +62,8 @@ def headline(result, base) -> None:
             "cap_share": st.column_config.NumberColumn("cap", format="percent")})
 
 
-def plan_tables(result) -> None:
+def plan_tables(result, why=None) -> None:
+    """The plan's tables and charts; why: the why-these-suppliers analysis of the same data, when made."""
     currency = result.data.settings.currency
     st.subheader("What to sign and reserve")
     plan = result.plan[result.plan["quantity"] > 1e-9]
@@ -71,10 +71,11 @@ def plan_tables(result) -> None:
     if not signed.empty:
         st.bar_chart(signed, horizontal=True, x_label="quantity over the horizon (material units)")
     st.dataframe(plan, hide_index=True, width="stretch")
-    why = getattr(result, "why", None)
-    if isinstance(why, pd.DataFrame) and not why.empty:
+    if why is not None and (why.lines or why.note or not why.table.empty):
         st.subheader("Why these suppliers")
-        st.dataframe(why, hide_index=True, width="stretch")
+        for line in why.lines + ([why.note] if why.note else []):
+            st.text(line)
+        st.dataframe(why.table, hide_index=True, width="stretch")
     st.subheader("Cost of each scenario")
     costs = result.scenario_costs.set_index("scenario")
     st.bar_chart(costs[[c for c in costs.columns if c.endswith(currency) and not c.startswith("total")
