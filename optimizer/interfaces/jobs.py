@@ -146,6 +146,8 @@ def solve_plan(report, data, base_data, folder: str) -> dict:
     out["why"] = so.why_these_suppliers(data, result.variables) if result.optimal else None  # as `sourcing solve` does
     report(0.9, "Writing the plan workbook")
     out["plan"] = str(so.write_plan(result, Path(folder) / "plan.xlsx", None, out["why"]))
+    if result.optimal:  # as `sourcing solve --pdf` writes it
+        out["pdf"] = str(so.write_plan_pdf(result, Path(folder) / "plan.pdf", out["why"]))
     return out
 
 

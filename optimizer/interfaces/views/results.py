@@ -30,6 +30,7 @@ def render(session, solve) -> None:
         return
     headline(result, base if base is not None and base.optimal else None)
     download("Download the plan workbook (.xlsx)", answer["plan"], "plan.xlsx", "plan-download")
+    download("Download the one-page PDF", answer.get("pdf"), "plan.pdf", "pdf-download")
     plan_tables(result, answer.get("why"))
 
 
@@ -64,12 +65,9 @@ def headline(result, base) -> None:
 
 def plan_tables(result, why=None) -> None:
     """The plan's tables and charts; why: the why-these-suppliers analysis of the same data, when made."""
-    currency = result.data.settings.currency
     st.subheader("What to sign and reserve")
+    st.pyplot(so.supply_chart(result), clear_figure=False)
     plan = result.plan[result.plan["quantity"] > 1e-9]
-    signed = plan.groupby(["supplier", "material"], sort=False)["quantity"].sum().unstack("material").fillna(0.0)
-    if not signed.empty:
-        st.bar_chart(signed, horizontal=True, x_label="quantity over the horizon (material units)")
     st.dataframe(plan, hide_index=True, width="stretch")
     if why is not None and (why.lines or why.note or not why.table.empty):
         st.subheader("Why these suppliers")
@@ -77,16 +75,18 @@ def plan_tables(result, why=None) -> None:
             st.text(line)
         st.dataframe(why.table, hide_index=True, width="stretch")
     st.subheader("Cost of each scenario")
-    costs = result.scenario_costs.set_index("scenario")
-    st.bar_chart(costs[[c for c in costs.columns if c.endswith(currency) and not c.startswith("total")
-                        and c != f"cost_{currency}"]], horizontal=True)
+    st.pyplot(so.cost_chart(result), clear_figure=False)
     st.dataframe(result.scenario_costs, hide_index=True, width="stretch")
+    st.subheader("China share of each material against its cap")
+    st.pyplot(so.share_chart(result), clear_figure=False)
     st.subheader("Fill rates")
     st.dataframe(result.fill_rates.pivot(index="scenario", columns="material", values="fill_rate"),
                  width="stretch")
-    st.subheader("Shadow prices")
+    st.subheader("Shadow prices (rules that bind, most valuable first)")
     prices = result.shadow_prices
-    st.dataframe(prices[prices["value"].abs() > 1e-9], hide_index=True, width="stretch")
+    binding = prices[prices["value"].abs() > 1e-9]
+    st.dataframe(binding.reindex(binding["value"].abs().sort_values(ascending=False).index), hide_index=True,
+                 width="stretch")
 
 
 def _no_plan(session, result, solve) -> None:
