@@ -114,9 +114,57 @@ def child_sweep(instance: str) -> dict:
     return {"seconds": time.perf_counter() - t, "shares": shares, "objectives": objectives}
 
 
+def child_mps(instance: str, mps: str) -> dict:
+    """The LP of the instance as the standard form hands it to HiGHS, written as MPS for the bare solve."""
+    from optimizer.inputs import read_instance
+    from optimizer.model import build
+    from optimizer.solving.solver import hand_over
+
+    highs, _ = hand_over(build(read_instance(instance)).model)
+    highs.writeModel(mps)
+    return {"rows": highs.getNumRow(), "columns": highs.getNumCol(), "nonzeros": highs.getNumNz()}
+
+
+def child_decomposed(instance: str, plan: str) -> dict:
+    """The decomposed solve stage by stage, as `sourcing solve --method decomposed` runs it (blocks in this
+    process below PARALLEL_FROM variables, on one worker process per core above), with the plan workbook."""
+    from optimizer.inputs.reader import read_tables
+    from optimizer.inputs.validate import validate
+    from optimizer.model import build
+    from optimizer.reports.export import write_plan
+    from optimizer.solving.pipeline import solve_by_material
+    from optimizer.solving.results import collect_results
+
+    times = {}
+    t = time.perf_counter()
+    data = validate(read_tables(instance), source=instance)
+    times["read and validate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    built = build(data)
+    times["build"] = time.perf_counter() - t
+    t = time.perf_counter()
+    variables = built.model.nvariables()
+    run = solve_by_material(built.model, None, None, None, None, None, variables)
+    times["decomposed solve"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = collect_results(built, run)
+    times["results"] = time.perf_counter() - t
+    t = time.perf_counter()
+    write_plan(result, plan)
+    times["export"] = time.perf_counter() - t
+    return {"times": times, "status": run.status, "objective": run.objective, "bound": run.bound, "gap": run.gap,
+            "blocks": run.blocks, "rounds": run.rounds, "handover": run.handover_seconds, "highs": run.solve_seconds,
+            "variables": variables, "peak_mib": peak_mib(),
+            "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+
+
 def child(kind: str, args: list[str]) -> None:
     if kind == "pipeline":
         out = child_pipeline(*args)
+    elif kind == "mps":
+        out = child_mps(*args)
+    elif kind == "decomposed":
+        out = child_decomposed(*args)
     else:
         out = child_sweep(args[0])
     print(json.dumps(out))
@@ -223,6 +271,47 @@ def bench_scale(scale: str, repeats: int, work: Path, ipm: bool, sweep: bool, to
     return row
 
 
+#: The decomposition rows: (name, scale, CVaR weight, whether the bare monolithic solve is timed too). With
+#: the CVaR term at xl the bare solve did not finish in 90 CPU-minutes (notes.md), so it is not run there.
+DECOMPOSED = {"large-cvar": ("large", 0.1, True), "xl-neutral": ("xl", 0.0, True), "xl-cvar": ("xl", 0.1, False)}
+
+
+def bench_decomposed(name: str, repeats: int, work: Path) -> dict:
+    from optimizer.inputs.generate import generate
+    from optimizer.reports.export import write_instance
+
+    scale, weight, bare_too = DECOMPOSED[name]
+    tables = generate(scale, 1)
+    settings = tables["settings"]
+    settings.loc[settings["key"] == "cvar_weight", "value"] = f"{weight:g}"
+    instance = write_instance(tables, work / name)
+    mps, plan = work / f"{name}.mps", work / f"{name}-plan.xlsx"
+    size = spawn("mps", str(instance), str(mps))
+    ours, bare = [], []
+    for _ in range(repeats):  # in turn, ours then bare, for a ratio pair by pair
+        ours.append(spawn("decomposed", str(instance), str(plan)))
+        if bare_too:
+            bare.append(spawn("bare", str(mps), "{}"))
+    row = {"name": name, "scale": scale, "cvar_weight": weight, "runs": repeats, **size,
+           "stages": {k: median([o["times"][k] for o in ours]) for k in ours[0]["times"]},
+           "end_to_end": median([sum(o["times"].values()) for o in ours]),
+           "highs": median([o["highs"] for o in ours]), "handover": median([o["handover"] for o in ours]),
+           "blocks": ours[0]["blocks"], "rounds": max(o["rounds"] for o in ours),
+           "gap": max(o["gap"] for o in ours), "status": ours[-1]["status"],
+           "peak_mib": median([o["peak_mib"] for o in ours]),
+           "worker_peak_mib": median([o["worker_peak_mib"] for o in ours]),
+           "measured": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC", "commit": commit()}
+    if bare:
+        row["bare"] = median([b["solve"] for b in bare])
+        row["bare_status"] = bare[-1]["status"]
+        row["bare_peak_mib"] = median([b["peak_mib"] for b in bare])
+        row["ratio"] = median([sum(o["times"].values()) / b["solve"] for o, b in zip(ours, bare)])
+        row["same_objective"] = all(o["objective"] is not None and b["objective"] is not None
+                                    and abs(o["objective"] - b["objective"]) <= 1e-6 * max(1, abs(b["objective"]))
+                                    for o, b in zip(ours, bare))
+    return row
+
+
 def check_bare_options() -> None:
     """bench/bare.py keeps its own copy of the solver options (so that it imports nothing of the optimizer)."""
     from optimizer.solving.solver import HIGHS_OPTIONS
@@ -273,7 +362,49 @@ def machine() -> str:
 SCALE_ORDER = ["small", "medium", "large", "xl"]
 
 
-def report(rows: list[dict], cli: float, path: Path) -> None:
+def scale_rows(record: dict) -> list[dict]:
+    return [row for key, row in record.items() if key in SCALE_ORDER]
+
+
+def decomposed_lines(rows: dict) -> list[str]:
+    """The decomposition table: the decomposed solve end to end against the bare monolithic HiGHS solve."""
+    if not rows:
+        return []
+    lines = ["", "## Decomposition by material against bare monolithic HiGHS", "",
+             "| instance | measured | runs | LP rows | LP columns | nonzeros | blocks | pricing rounds | gap proved | "
+             "read and validate | build | decomposed solve (hand-over and HiGHS) | results | export | end to end | "
+             "bare monolithic HiGHS | ratio | target | peak MiB (main, largest worker) | bare peak MiB | "
+             "same optimum |", "|---" * 21 + "|"]
+    targets = {"large-cvar": ("<= 0.5", lambda r: r <= 0.5), "xl-neutral": ("<= 0.25", lambda r: r <= 0.25)}
+    for name, r in rows.items():
+        s = r["stages"]
+        label, holds = targets.get(name, ("<= 1,200 s end to end", None))
+        if "ratio" in r:
+            ratio = f"**{r['ratio']:.2f}**"
+            met = "met" if holds(r["ratio"]) else "**missed**"
+            bare = f"{r['bare']:.2f}"
+            same = "yes" if r["same_objective"] else "NO"
+            bare_peak = f"{r['bare_peak_mib']:,.0f}"
+        else:
+            ratio, bare, same, bare_peak = "", "not run (did not finish in 90 CPU-minutes)", "", ""
+            met = "met" if r["end_to_end"] <= 1200 and r["status"] == "optimal" else "**missed**"
+        lines.append(
+            f"| {name} (CVaR weight {r['cvar_weight']:g}) | {r['measured']}, at {r['commit']} | {r['runs']} | "
+            f"{r['rows']:,} | {r['columns']:,} | {r['nonzeros']:,} | {r['blocks']} | {r['rounds']} | {r['gap']:.1e} | "
+            f"{s['read and validate']:.2f} | {s['build']:.2f} | {s['decomposed solve']:.2f} "
+            f"({r['handover']:.2f} and {r['highs']:.2f}) | {s['results']:.2f} | {s['export']:.2f} | "
+            f"{r['end_to_end']:.2f} | {bare} | {ratio} | {label}: {met} | {r['peak_mib']:,.0f}, "
+            f"{r['worker_peak_mib']:,.0f} | {bare_peak} | {same} |")
+    lines += ["", "Seconds. The decomposed solve is `solve(method=\"decomposed\")`'s path in a fresh process: "
+              "blocks solved in the process below 400,000 variables, on one worker process per core above "
+              "(starting them included); \"hand-over\" is compiling the model to the standard form and splitting "
+              "it, \"HiGHS\" the block and master solves. The bare side is highspy reading the MPS of the whole "
+              "LP and solving it with the same options, run right after each of ours. Gap proved: (objective - "
+              "bound) / max(1, |objective|), the largest of the runs."]
+    return lines
+
+
+def report(rows: list[dict], cli: float, path: Path, decomposed: dict | None = None) -> None:
     from optimizer.solving.solver import HIGHS_OPTIONS, solver_version
 
     rows = sorted(rows, key=lambda r: SCALE_ORDER.index(r["scale"]) if r["scale"] in SCALE_ORDER else 99)
@@ -324,7 +455,8 @@ def report(rows: list[dict], cli: float, path: Path) -> None:
             lines.append(f"| {r['scale']} | {r['bare']:.2f} | {r['bare_ipm']:.2f} | {r['bare'] / r['bare_ipm']:.2f} |")
     lines += ["", "## The bundled instance from the command line", "",
               f"`sourcing solve` on `instances/rare_earths_2026`, wall time including Python start-up: "
-              f"**{cli:.2f} s** (target < 2 s).", ""]
+              f"**{cli:.2f} s** (target <= 0.8 s).", ""]
+    lines[-1:-1] = decomposed_lines(decomposed or {})
     notes = HERE / "notes.md"
     if notes.exists():
         lines += [notes.read_text()]
@@ -340,7 +472,9 @@ RECORD = HERE / "measured.json"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scales", nargs="+", default=["small", "medium", "large", "xl"])
+    parser.add_argument("--scales", nargs="*", default=["small", "medium", "large", "xl"])
+    parser.add_argument("--decomposed", nargs="*", default=list(DECOMPOSED), choices=list(DECOMPOSED),
+                        help="decomposition rows to measure (the decomposed solve against the bare monolithic one)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xl-repeats", type=int, default=1)
     parser.add_argument("--ipm", nargs="*", default=["medium", "large"], help="scales at which to time IPM too")
@@ -360,7 +494,7 @@ def main() -> None:
     if args.report_only:
         if "cli_seconds" not in record:
             sys.exit(f"{RECORD} holds no measurements yet: run the benchmark first.")
-        report([row for row in record.values() if isinstance(row, dict)], record["cli_seconds"], args.out)
+        report(scale_rows(record), record["cli_seconds"], args.out, record.get("decomposed", {}))
         print(f"wrote {args.out}")
         return
     with tempfile.TemporaryDirectory() as folder:
@@ -373,9 +507,15 @@ def main() -> None:
             record[scale] = row
             RECORD.write_text(json.dumps(record, indent=1))
             print(json.dumps(row), flush=True)
+        for name in args.decomposed:
+            runs = args.xl_repeats if DECOMPOSED[name][0] == "xl" else args.repeats
+            print(f"benchmarking the decomposed solve, {name} ({runs} runs) ...", flush=True)
+            record.setdefault("decomposed", {})[name] = bench_decomposed(name, runs, work)
+            RECORD.write_text(json.dumps(record, indent=1))
+            print(json.dumps(record["decomposed"][name]), flush=True)
         record["cli_seconds"] = cli_wall(5, work)
         RECORD.write_text(json.dumps(record, indent=1))
-    report([row for key, row in record.items() if isinstance(row, dict)], record["cli_seconds"], args.out)
+    report(scale_rows(record), record["cli_seconds"], args.out, record.get("decomposed", {}))
     print(f"wrote {args.out}")
 
 
