@@ -326,3 +326,18 @@ def test_the_written_out_palette_is_matplotlibs_tab20():
     from optimizer.reports.figures import PALETTE
 
     assert np.allclose(PALETTE, matplotlib.colormaps["tab20"].colors)
+
+
+def test_the_flows_sheet_lists_what_was_delivered_and_says_how_many_rows_delivered_nothing(tmp_path):
+    from conftest import VAULT_UNDER_CAP
+
+    # worked out by hand (test_hand_solved): China 60 and Vault 40 in 'calm', Vault 100 in 'ban', Lynas never
+    result = so.solve(so.from_frames(make(**VAULT_UNDER_CAP)))
+    path = so.write_plan(result, tmp_path / "plan.xlsx")
+    flows = pd.read_excel(path, sheet_name="Flows", engine="openpyxl")
+    quantity = next(c for c in flows.columns if c.startswith("Quantity"))
+    delivered = {(s, supplier): q for s, supplier, q in zip(flows["Scenario"], flows["Supplier"], flows[quantity])}
+    assert delivered == pytest.approx({("calm", "China refiners"): 60, ("calm", "Project Vault"): 40,
+                                       ("ban", "Project Vault"): 100})
+    note = flows.columns[-1]
+    assert note.startswith(f"{len(result.flows) - 3:,} offers with nothing delivered")
