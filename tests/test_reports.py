@@ -341,3 +341,31 @@ def test_the_flows_sheet_lists_what_was_delivered_and_says_how_many_rows_deliver
                                        ("ban", "Project Vault"): 100})
     note = flows.columns[-1]
     assert note.startswith(f"{len(result.flows) - 3:,} offers with nothing delivered")
+
+
+def test_the_standard_form_hand_over_does_not_import_scipy_stats(tmp_path):
+    """Pyomo's deferred scipy imports scipy.stats, integrate and spatial (about 0.9 s) on the first import of
+    scipy by anyone; the Why analysis hands the bundled model over through the standard form, which imports
+    scipy.sparse. Checked in a fresh process; with Pyomo's callback put back the probe sees scipy.stats."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(so.__file__).parents[1])}
+
+    def stats_loaded(restore_callback: bool) -> bool:
+        restore = ("from pyomo.common import dependencies as d\n"
+                   "d.scipy._indicator_flag._callback = d._finalize_scipy\n") if restore_callback else ""
+        probe = ("import atexit, sys\n"
+                 "atexit.register(lambda: print('SPARSE', 'scipy.sparse' in sys.modules, "
+                 "'STATS', 'scipy.stats' in sys.modules))\n"
+                 "import optimizer.solving.solver\n" + restore +
+                 "from optimizer.interfaces.cli import main\n"
+                 "main(['solve', '-o', 'plan.xlsx'])\n")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert "SPARSE True" in out.stdout, out.stdout[-500:] + out.stderr[-500:]  # the hand-over ran
+        return "STATS True" in out.stdout
+
+    assert not stats_loaded(False)
+    assert stats_loaded(True)

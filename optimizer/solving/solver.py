@@ -241,6 +241,22 @@ def compile_lp(model: pyo.ConcreteModel):
     return lp, form
 
 
+def _scipy_without_stats() -> None:
+    """Pyomo resolves its deferred scipy on the first import of scipy by anyone (the standard-form compiler,
+    the decomposition's scipy.sparse), and its callback then imports scipy.stats, integrate and spatial:
+    about 0.9 s, more than the bundled instance's whole solve. scipy loads its submodules when first used, so
+    the callback is dropped (Pyomo 6.7 to 6.10 name it so; another Pyomo keeps its own behaviour)."""
+    from pyomo.common import dependencies
+
+    flag = getattr(vars(dependencies).get("scipy"), "_indicator_flag", None)
+    if flag is not None and getattr(flag, "_module", "") is None and \
+            getattr(flag, "_callback", None) is getattr(dependencies, "_finalize_scipy", ()):
+        flag._callback = None
+
+
+_scipy_without_stats()
+
+
 def highs_of(lp: StandardLP, time_limit: float | None = None, options: dict | None = None):
     """A highspy.Highs holding the LP, with the solver's options (HIGHS_OPTIONS, then `options`)."""
     import highspy
