@@ -65,7 +65,7 @@ def child_pipeline(instance: str, mps: str, rows_file: str, plan: str) -> dict:
     model = build_model(data, tree)
     times["build"] = time.perf_counter() - t
     t = time.perf_counter()
-    handed = HandedOver(model)  # the path `solve` takes: APPSI below 20,000 variables, standard form above
+    handed = HandedOver(model)  # the path `solve` takes: APPSI below STANDARD_FORM_FROM variables, standard form above
 
     def write_lp(highs, form):
         """The LP as MPS for the bare solve, and the swept cap rows for the bare sweep."""

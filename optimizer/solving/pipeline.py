@@ -12,14 +12,13 @@ from ..inputs.data import SourcingData
 from ..model import build
 from .explain import explain_infeasibility
 from .results import Result, collect_results
-from .solver import INFEASIBLE, STANDARD_FORM_FROM, solve_once
+from .solver import INFEASIBLE, solve_once
 
 METHODS = ("auto", "monolithic", "decomposed")
 
-#: `method="auto"` decomposes models of at least this many variables (the size from which the model goes to
-#: HiGHS through the standard form, whose arrays the decomposition splits): measured in bench/results.md
+#: `method="auto"` decomposes models of at least this many variables: measured in bench/results.md
 #: ("Decomposition"), below it one HiGHS solve of the whole LP takes less than splitting it.
-DECOMPOSE_FROM = STANDARD_FORM_FROM
+DECOMPOSE_FROM = 20_000
 #: a decomposed solve with `workers=None` runs its blocks in worker processes from this many variables
 #: (starting them costs a few seconds), in this process below it
 PARALLEL_FROM = 400_000
