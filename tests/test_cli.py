@@ -179,6 +179,15 @@ def test_compare_writes_a_workbook_with_a_chart_and_a_figure(capsys, tmp_path):
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_compare_on_two_workers_writes_the_same_comparison(capsys, tmp_path):
+    here, there = tmp_path / "here.xlsx", tmp_path / "there.xlsx"
+    assert run(capsys, "compare", "-o", str(here))[0] == 0
+    assert run(capsys, "compare", "--workers", "2", "-o", str(there))[0] == 0
+    for sheet in ("Comparison", "Moves"):
+        pd.testing.assert_frame_equal(pd.read_excel(there, sheet_name=sheet, engine="openpyxl"),
+                                      pd.read_excel(here, sheet_name=sheet, engine="openpyxl"))
+
+
 def test_frontier_prints_the_tightest_cap_and_writes_curve_and_figure(capsys, tmp_path, vault):
     """The vault instance: China at 10, the vault at 15 (reserve 100), Lynas at 30: any cap is feasible."""
     book, figure = tmp_path / "curve.xlsx", tmp_path / "curve.png"

@@ -146,3 +146,26 @@ def test_compare_keeps_going_past_an_infeasible_case():
         row = summary.loc[case]
         return row["expected_cost"] - row["holding"] - row["shortage"]
     assert moves["change_cost"].sum() == pytest.approx(purchases("dearer China") - purchases("base"))
+
+
+def test_compare_on_two_worker_processes_gives_what_it_gives_one_case_after_the_other():
+    """The cases solved at once on a local cluster of 2 workers: the same rows, in the same order, infeasible
+    case included, and the same moves as solving them here one after the other."""
+    import pandas as pd
+
+    data = data_with([
+        {"case": "strict", "sheet": "origin_caps", "where": "country=China", "column": "max_share", "action": "set",
+         "value": 0.1},
+        {"case": "strict", "sheet": "service_levels", "where": "", "column": "min_fill_rate", "action": "set",
+         "value": 1},
+        {"case": "dearer China", "sheet": "offers", "where": "supplier=China refiners", "column": "price",
+         "action": "scale", "value": 2.5},
+    ])
+    here = compare(data)
+    seen = []
+    there = compare(data, workers=2, progress=seen.append)
+    assert sorted(seen) == sorted(["base", "strict", "dearer China"])  # one progress step per case solved
+    pd.testing.assert_frame_equal(there.summary, here.summary)
+    pd.testing.assert_frame_equal(there.moves, here.moves)
+    assert there.summary["status"].tolist() == ["optimal", "infeasible", "optimal"]
+    assert list(there.results["strict"].explanation["rule"]) == list(here.results["strict"].explanation["rule"])

@@ -84,7 +84,9 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
     any is solved: a bad case raises InputError naming its rows of the cases sheet (every bad case at once).
     An infeasible case, or one that stopped at the time limit, is a row that says so.
 
-    method, workers, scheduler: how each case is solved (see `solve`)."""
+    method: how each case is solved (see `solve`). workers, scheduler: with workers of 1 or more, or a
+    scheduler, the cases themselves are solved in parallel on that Executor (each case's decomposed blocks,
+    if any, in its worker's process); otherwise one after the other here, each as `solve` does by default."""
     cases = case_edits(data) if cases is None else cases
     prepared: dict[str, SourcingData] = {BASE: data}
     problems = []
@@ -95,17 +97,32 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
             problems += error.problems
     if problems:
         raise InputError(problems)
-    results: dict[str, Result] = {}
-    rows = []
-    for name, case_data in prepared.items():
-        if progress:
-            progress(name)
-        result = solve(case_data, method=method, workers=workers, scheduler=scheduler)
-        results[name] = result
-        rows.append(case_row(name, result))
+    names = list(prepared)
+    if (workers or 0) > 0 or scheduler is not None:
+        from ..solving.executor import Executor
+
+        def reached(done: int, total: int) -> None:
+            if progress and done:
+                progress(names[done - 1])
+
+        with Executor(workers=workers, scheduler=scheduler) as executor:
+            solved = executor.map(_solve_case, list(prepared.values()), shared=method, progress=reached)
+    else:
+        solved = []
+        for name, case_data in prepared.items():
+            if progress:
+                progress(name)
+            solved.append(solve(case_data, method=method))
+    results: dict[str, Result] = dict(zip(names, solved))
+    rows = [case_row(name, result) for name, result in results.items()]
     summary = pd.DataFrame(rows)
     return Comparison(summary=summary, moves=_moves(results), results=results,
                       currency=data.settings.currency)
+
+
+def _solve_case(method: str, case_data: SourcingData) -> Result:
+    """One case in a worker process (blocks of a decomposed solve in that process: no cluster inside one)."""
+    return solve(case_data, method=method, workers=0)
 
 
 def _moves(results: dict[str, Result]) -> pd.DataFrame:

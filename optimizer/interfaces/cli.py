@@ -421,7 +421,12 @@ def compare(
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,
-    method: MethodOpt = "auto", workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
+    method: MethodOpt = "auto",
+    workers: Annotated[Optional[int], typer.Option(
+        "--workers", help="Solve the cases on this many worker processes at once (default and 0: one after "
+                          "the other in this process).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler to solve the cases on: tcp://host:8786.")] = None,
 ) -> None:
     """Solve the base and every case of the cases sheet, side by side.
 
