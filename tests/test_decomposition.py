@@ -122,6 +122,19 @@ def test_the_cli_takes_the_method_and_keeps_exit_codes(tmp_path, capsys):
     assert not (tmp_path / "x.xlsx").exists()
 
 
+def test_the_frontier_takes_the_method_and_prints_the_same_curve_either_way(tmp_path, capsys):
+    outs = []
+    for method in ("monolithic", "decomposed"):
+        code = main(["frontier", "--cap", "China:refining", "--points", "3", "--method", method, "--workers", "0",
+                     "-o", str(tmp_path / f"{method}.xlsx")])
+        assert code == 0
+        outs.append(capsys.readouterr().out.replace(f"{method}.xlsx", "curve.xlsx"))
+    assert outs[0] == outs[1]
+    assert main(["frontier", "--method", "fastest", "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert "option --method 'fastest' is not a method" in capsys.readouterr().err
+    assert not (tmp_path / "x.xlsx").exists()
+
+
 def _random_data(seed: int):
     rng = random.Random(seed)
     while True:  # a draw that breaks a validation rule is drawn again (as in test_reference)

@@ -37,10 +37,11 @@ def ladder_cost(share: float) -> float:
     return 3000 - 2000 * share if share >= 0.5 else 4000 - 4000 * share
 
 
-@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+@pytest.mark.parametrize("interface", ["APPSI", "standard form", "decomposed"])
 def test_hand_solved_curve_has_its_breakpoint_and_costs(interface, monkeypatch):
     monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
-    curve = frontier(so.from_frames(make(**LADDER)), "China", points=11)
+    method = "decomposed" if interface == "decomposed" else "monolithic"
+    curve = frontier(so.from_frames(make(**LADDER)), "China", points=11, method=method)
     table = curve.table
     assert curve.unconstrained_share == pytest.approx(1.0)
     assert curve.tightest == 0.0
@@ -53,13 +54,14 @@ def test_hand_solved_curve_has_its_breakpoint_and_costs(interface, monkeypatch):
     assert prices[0.3] == pytest.approx(40.0)  # below the breakpoint the unit comes from spot (50)
 
 
-@pytest.mark.parametrize("interface", ["APPSI", "standard form"])
+@pytest.mark.parametrize("interface", ["APPSI", "standard form", "decomposed"])
 def test_infeasible_region_starts_below_the_tightest_cap(interface, monkeypatch):
     """Without spot and with a 100% fill floor, Lynas' 50 units leave China at least half."""
     monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
     frames = make(**{**LADDER, "suppliers": LADDER["suppliers"][:2], "offers": LADDER["offers"][:2]},
                   service_levels=[{"min_fill_rate": 1}], origin_caps=[{"country": "China", "max_share": 0.8}])
-    curve = frontier(so.from_frames(frames), "China", points=5)
+    method = "decomposed" if interface == "decomposed" else "monolithic"
+    curve = frontier(so.from_frames(frames), "China", points=5, method=method)
     assert curve.tightest == pytest.approx(0.5, abs=1e-4)
     assert curve.current == 0.8
     table = curve.table
@@ -79,6 +81,22 @@ def bundled_curve(request):
         patch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if request.param == "standard form" else 10**9)
         return so.read_instance(bundled_instance()), frontier(so.read_instance(bundled_instance()),
                                                                "China:refining", points=9)
+
+
+def test_the_decomposed_curve_is_the_warm_sweeps_on_the_bundled_instance():
+    """With the CVaR term the decomposition prices the materials by column generation at every point; its
+    curve must be the monolithic one: the same points, statuses, objectives (to its 1e-7 gap) and tightest cap."""
+    data = so.read_instance(bundled_instance())
+    warm = frontier(data, "China:refining", points=5, method="monolithic")
+    split = frontier(data, "China:refining", points=5, method="decomposed", workers=0)
+    assert split.table["max_share"].tolist() == pytest.approx(warm.table["max_share"].tolist(), abs=1e-6)
+    assert split.table["status"].tolist() == warm.table["status"].tolist()
+    assert split.tightest == pytest.approx(warm.tightest, abs=1e-4)
+    solved = warm.table["status"] == "optimal"
+    assert split.table.loc[solved, "objective"].tolist() == pytest.approx(
+        warm.table.loc[solved, "objective"].tolist(), rel=2e-7)
+    assert all(str(r.run_info.set_index("item")["value"]["method"]).startswith("decomposed by material")
+               for r in split.results.values())
 
 
 def test_warm_sweep_matches_fresh_solves(bundled_curve):

@@ -499,11 +499,16 @@ def frontier(
     = Path("frontier.xlsx"),
     png: Annotated[Optional[Path], typer.Option("--png", help="Also draw the curve as a PNG figure.")] = None,
     pdf: PdfOpt = None,
+    method: Annotated[str, typer.Option(
+        "--method", help="auto or monolithic (one model re-solved warm at each point) or decomposed (each point "
+                         "solved by material).")] = "auto",
+    workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
     """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
 
     Example: sourcing frontier --cap China:refining --points 21 --png frontier.png
     """
+    _check_method(method, workers)
     from rich.progress import Progress
 
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
@@ -513,7 +518,8 @@ def frontier(
         with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
             task = bar.add_task("Sweeping the cap", total=None)
             curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
-                task, advance=1, description=f"Solving at {share:.1%}"))
+                task, advance=1, description=f"Solving at {share:.1%}"), method=method, workers=workers,
+                scheduler=scheduler)
     except InputError as error:  # said in the words of the option typed
         raise InputError([Problem(None, None, None, f"option --cap {cap}: {p}") if p.sheet is None else p
                           for p in error.problems]) from None
