@@ -123,7 +123,7 @@ def test_the_frontier_sweeps_the_single_country_cap(interface, monkeypatch):
                                   "offers": TWO_COUNTRIES_FULL_FILL["offers"]
                                   + [{"supplier": "Iluka", "material": "Dy", "price": 30}]}))
     curve = so.frontier(data, "*:refining", points=4)
-    assert curve.cap == "* refining" and curve.current is None
+    assert curve.cap == "single-country refining" and curve.current is None
     assert curve.unconstrained_share == pytest.approx(1.0)
     assert curve.tightest == pytest.approx(1 / 3, abs=1e-4)
     table = curve.table.set_index("point")
@@ -212,7 +212,7 @@ def test_the_command_line_takes_the_single_country_cap(capsys, tmp_path):
     code = main(["frontier", str(folder), "--cap", "*:refining", "--points", "3", "-o", str(tmp_path / "f.xlsx")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Tightest feasible * refining cap: 50.00%; no plan below it." in out.splitlines()
+    assert "Tightest feasible single-country refining cap: 50.00%; no plan below it." in out.splitlines()
 
 
 @pytest.mark.parametrize("value, one_country", [

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..inputs.data import SourcingData
-from ..inputs.edits import Edit, apply_case, parse_cap_key
+from ..inputs.edits import Edit, apply_case, cap_label, parse_cap_key
 from ..inputs.errors import InputError, Problem
 from ..model import build
 from ..model.rules import RULES, Rule
@@ -115,7 +115,7 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
     if points < 2:
         raise InputError([Problem(None, None, None, "a frontier needs at least 2 points.")])
     data, swept, current = resolve_cap(data, cap)
-    name = cap.replace(":", " ").strip()
+    name = cap_label(cap)
     if method == "decomposed":
         sweep = DecomposedSweep(data, swept, progress, workers, scheduler)
     else:

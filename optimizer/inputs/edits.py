@@ -55,6 +55,14 @@ def parse_cap_key(text: str) -> CapKey:
     return CapKey(country.strip(), stage.strip() or None)
 
 
+def cap_label(text: str) -> str:
+    """How a cap typed as `China:refining` reads in titles: "China refining"; `*:refining` (every country on its
+    own) reads "single-country refining"."""
+    key = parse_cap_key(text)
+    country = "single-country" if key.country == "*" else key.country
+    return f"{country} {key.stage}" if key.stage else country
+
+
 def parse_where(text: str | None, origin: Problem) -> tuple[tuple[str, str, str | None], ...]:
     """`supplier=Lynas; material=NdPr oxide` -> conditions; `period=` is a blank cell; `!=` negates."""
     if text is None or not str(text).strip():

@@ -38,7 +38,8 @@ InstanceArg = Annotated[Optional[Path], typer.Argument(
 
 
 CapOpt = Annotated[Optional[list[str]], typer.Option(
-    "--cap", help="Set (or add) an origin cap: China=0.4 or China:refining=0.3. Repeatable.")]
+    "--cap", help="Set (or add) an origin cap: China=0.4, China:refining=0.3, or *:refining=0.65 for every "
+                  "country on its own. Repeatable.")]
 FillOpt = Annotated[Optional[list[str]], typer.Option(
     "--fill-rate", help="Fill-rate floor for every row (0.97) or one material ('Dy oxide=0.98'). Repeatable.")]
 WeightOpt = Annotated[Optional[float], typer.Option("--cvar-weight", help="CVaR weight lambda.")]
@@ -492,7 +493,7 @@ def comparison_table(comparison) -> Table:
 @app.command()
 def frontier(
     instance: InstanceArg = None,
-    cap: Annotated[str, typer.Option("--cap", help="The origin cap to sweep: China or China:refining.")] = "China",
+    cap: Annotated[str, typer.Option("--cap", help="The origin cap to sweep: China, China:refining or *:refining (every country on its own).")] = "China",
     points: Annotated[int, typer.Option("--points", min=2, max=201, help="Points from the unconstrained share to 0.")]
     = 11,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]

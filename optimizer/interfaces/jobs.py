@@ -185,7 +185,7 @@ def run_compare(report, data, cases: dict, folder: str, name: str = "comparison"
 
 def run_point(report, data, cap: str, share: float, folder: str) -> dict:
     """One point of the curve solved in full: its plan against the data's own, with the moves."""
-    name = f"{cap.replace(':', ' ')} cap at {share:.1%}"
+    name = f"{so.cap_label(cap)} cap at {share:.1%}"
     edits = so.Overrides(caps=[f"{cap}={share!r}"]).edits(data.tables)
     out = run_compare(report, data, {name: edits}, folder, name="point")
     out["name"] = name
