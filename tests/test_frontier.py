@@ -180,3 +180,35 @@ def test_eev_infeasible_is_reported_as_such():
     assert table.loc["VSS = EEV - RP", "status"] == "infeasible"
     assert np.isnan(table.loc["VSS = EEV - RP", "value"])
     assert table.loc["RP", "value"] == pytest.approx(0.5 * 1000 + 0.5 * 2000 + 100)
+
+
+@pytest.mark.parametrize("status, said", [
+    ("time limit", "HiGHS stopped at the time limit at 1 point (50.0%): no plan is reported there; raise "
+                   "time_limit in settings for the whole curve."),
+    ("not solved", "No proven optimum at 1 point (50.0%): HiGHS gave no answer here."),
+])
+def test_the_terminal_says_why_a_point_of_the_curve_stopped(status, said, monkeypatch, tmp_path, capsys):
+    """A point that stops is reported with its own reason, and the command exits 4: the time limit asks for
+    more time, any other stop repeats HiGHS's message instead of claiming a time limit."""
+    import dataclasses
+
+    import optimizer.analysis.frontier as frontier_module
+    from optimizer.interfaces.cli import main
+
+    solved_at = frontier_module.CapSweep.at
+
+    def at(self, share):
+        result = solved_at(self, share)
+        if abs(share - 0.5) < 1e-9:  # as the sweep keeps it
+            result = self.results[frontier_module._key(share)] = dataclasses.replace(
+                result, status=status, message="HiGHS gave no answer here.")
+        return result
+
+    monkeypatch.setattr(frontier_module.CapSweep, "at", at)
+    folder = tmp_path / "ladder"
+    folder.mkdir()
+    for sheet, rows in make(**LADDER).items():
+        pd.DataFrame(rows).to_csv(folder / f"{sheet}.csv", index=False)
+    code = main(["frontier", str(folder), "--points", "3", "-o", str(tmp_path / "curve.xlsx")])
+    assert code == 4
+    assert said in capsys.readouterr().out.splitlines()

@@ -527,9 +527,14 @@ def frontier(
     out.print(frontier_table(curve))
     if curve.stopped:
         shares = ", ".join(f"{s:.1%}" for s in curve.stopped)
-        out.print(f"HiGHS stopped at the time limit at {len(curve.stopped)} "
-                  f"point{'s' if len(curve.stopped) > 1 else ''} ({shares}): no plan is reported there; raise "
-                  "time_limit in settings for the whole curve.")
+        statuses = [curve.results[s].status for s in curve.stopped]
+        count = f"{len(curve.stopped)} point{'s' if len(curve.stopped) > 1 else ''} ({shares})"
+        if all(status == so.TIME_LIMIT for status in statuses):
+            out.print(f"HiGHS stopped at the time limit at {count}: no plan is reported there; raise "
+                      "time_limit in settings for the whole curve.")
+        else:  # another stop (HiGHS refused the model, or gave no answer): its own message
+            first = curve.results[curve.stopped[statuses.index(next(s for s in statuses if s != so.TIME_LIMIT))]]
+            out.print(f"No proven optimum at {count}: {first.message}")
     if curve.tightest is None:
         out.print(f"No cap on {curve.cap} is {'proven ' if curve.stopped else ''}feasible.")
     elif curve.stopped:
