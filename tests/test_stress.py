@@ -345,3 +345,30 @@ def test_stress_takes_the_solve_method_and_refuses_an_unknown_one(tmp_path, caps
     code = main(["stress", "--method", "fastest", "-o", str(tmp_path / "s.xlsx")])
     assert code == 2 and "option --method 'fastest' is not a method" in capsys.readouterr().err
     assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_the_paired_difference_of_two_plans_by_hand():
+    """Plan A costs 1, 2, 3 and plan B 2, 2, 1 in three equally likely futures: A minus B is -1, 0, 2, mean 1/3,
+    sample standard deviation sqrt(7/3), so the 95% interval is 1/3 +- 1.96 sqrt(7/3) / sqrt(3); A is cheaper,
+    the same and dearer in a third of the futures each."""
+    import math
+
+    import pandas as pd
+
+    from optimizer.analysis.stress import StressResult, paired_difference
+
+    futures = pd.DataFrame([{"plan": plan, "policy": "re-planning", "future": f, "probability": 1 / 3, "cost_USD": c}
+                            for plan, costs in (("A", (1, 2, 3)), ("B", (2, 2, 1))) for f, c in enumerate(costs)])
+    empty = pd.DataFrame()
+    result = StressResult(summary=empty, materials=empty, rules=empty, futures=futures, future_materials=empty,
+                          n_futures=3, plans=["A", "B"])
+    table = paired_difference(result, "A", "B").set_index("measure")
+    mean = table.loc["mean cost of A minus B"]
+    half = 1.96 * math.sqrt(7 / 3) / math.sqrt(3)
+    assert mean["value"] == pytest.approx(1 / 3)
+    assert (mean["ci_low"], mean["ci_high"]) == pytest.approx((1 / 3 - half, 1 / 3 + half))
+    for label in ("A costs less", "the same cost", "B costs less"):
+        assert table.loc[f"share of futures: {label}", "value"] == pytest.approx(1 / 3)
+    assert set(table["policy"]) == {"re-planning"}  # a policy not played is left out
+    with pytest.raises(ValueError):
+        paired_difference(result, "A", "C")

@@ -195,20 +195,33 @@ def run_point(report, data, cap: str, share: float, folder: str) -> dict:
     return out
 
 
-def run_stress(report, data, futures: int, seed: int, folder: str) -> dict:
+def run_stress(report, data, futures: int, seed: int, second, folder: str) -> dict:
     """The stress test of the data's optimised plan over sampled futures, as `sourcing stress --futures N
-    --seed S --workers 0` runs it: its workbook and cost figure."""
+    --seed S --workers 0` runs it: its workbook and cost figure. second: None, or (name, data) of another
+    plan to play through the same futures (the plans it solves are compared future by future)."""
     def progress(done: int, total: int) -> None:
-        report(0.05 + 0.9 * done / max(total, 1), f"Future {done:,} of {total:,}")
+        report(0.1 + 0.85 * done / max(total, 1), f"Future {done:,} of {total:,}")
 
     report(0.0, "Solving the plan to test")
+    plans = None
+    if second is not None:
+        name, other = second
+        plans = [so.plan_of(so.solve(data), PLAN_AS_SET)]
+        report(0.05, f"Solving the plan of {name}")
+        plans.append(so.plan_of(so.solve(other), name))
     # workers=0: a job's process may not start worker processes of its own, and the futures' numbers are
     # the same in process as on a cluster (the library's promise)
-    result = so.stress(data, futures=futures, seed=seed, workers=0, progress=progress)
+    result = so.stress(data, plans, futures=futures, seed=seed, workers=0, progress=progress)
     report(0.97, "Writing the stress-test workbook")
     workbook = so.write_stress(result, Path(folder) / "stress.xlsx")
     figure = so.stress_figure(result, Path(folder) / "stress.png")
-    return {"stress": result, "futures": futures, "seed": seed, "workbook": str(workbook), "figure": str(figure)}
+    difference = so.paired_difference(result, *result.plans[:2]) if len(result.plans) > 1 else None
+    return {"stress": result, "futures": futures, "seed": seed, "workbook": str(workbook), "figure": str(figure),
+            "difference": difference}
+
+
+#: The name of the plan for the levers as set when a stress test compares it with another.
+PLAN_AS_SET = "plan for the levers as set"
 
 
 def sleeper(report, seconds: float) -> str:
