@@ -29,7 +29,7 @@ _PUBLIC = {
     "why_these_suppliers": ".analysis.why", "WhyAnalysis": ".analysis.why",
     "sample_instance": ".analysis.sampling", "sampled_tables": ".analysis.sampling",
     "stress": ".analysis.stress", "StressResult": ".analysis.stress", "Plan": ".analysis.stress",
-    "paired_difference": ".analysis.stress",
+    "paired_difference": ".analysis.stress", "plan_differences": ".analysis.stress",
     "plan_of": ".analysis.stress", "read_plan": ".analysis.stress", "lower_bound": ".analysis.stress",
     "write_stress": ".reports.stress", "stress_figure": ".reports.stress",
     "write_plan": ".reports.export", "write_comparison": ".reports.export", "write_frontier": ".reports.export",

@@ -793,6 +793,15 @@ def paired_difference(result: StressResult, first: str, second: str) -> pd.DataF
     return pd.DataFrame(rows, columns=["policy", "measure", "value", "ci_low", "ci_high", "unit"])
 
 
+def plan_differences(result: StressResult) -> pd.DataFrame:
+    """Every plan after the first against the first, future by future (see paired_difference); empty with one
+    plan. Table: plan, against, policy, measure, value, ci_low, ci_high, unit."""
+    columns = ["plan", "against", "policy", "measure", "value", "ci_low", "ci_high", "unit"]
+    frames = [paired_difference(result, plan, result.plans[0]).assign(plan=plan, against=result.plans[0])
+              for plan in result.plans[1:]]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
 def lower_bound(data: SourcingData, replications: int, scenarios: int, seed: int = 0, *,
                 workers: int | None = None, scheduler: str | None = None,
                 stress_result: StressResult | None = None,

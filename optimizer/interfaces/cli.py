@@ -298,10 +298,13 @@ def stress_command(
                    "plans": result.plans, "workbook": str(path),
                    "summary": result.summary.to_dict("records"), "materials": result.materials.to_dict("records"),
                    "rules": result.rules.to_dict("records"),
-                   "lower_bound": None if result.lower_bound is None else result.lower_bound.to_dict("records")}
+                   "lower_bound": None if result.lower_bound is None else result.lower_bound.to_dict("records"),
+                   "differences": so.plan_differences(result).to_dict("records")}
         out.print_json(json.dumps(json_safe(payload), allow_nan=False))
         return
     out.print(stress_table(result))
+    if len(result.plans) > 1:
+        out.print(differences_table(result))
     if result.lower_bound is not None:
         out.print(lower_bound_table(result))
     out.print(f"Stress test written to {path}")
@@ -383,6 +386,23 @@ def stress_table(result) -> Table:
         cap = materials.loc[materials["material"] == material, "dependency_cap"].iloc[0]
         cap_text = "" if _missing(cap) else f", cap {cap:.0%}"
         table.add_row(f"{result.dependency_country} share {material} (mean / p95{cap_text})", *row)
+    return table
+
+
+def differences_table(result) -> Table:
+    """Each plan against the first on the same futures: mean difference (95% interval) and who is cheaper."""
+    table = Table(title=f"Each plan against {result.plans[0]}, future by future (money in {result.currency})",
+                  title_justify="left")
+    for label in ("plan", "policy", "mean difference", "95% interval", "cheaper", "same", "dearer"):
+        table.add_column(label, justify="left" if label in ("plan", "policy") else "right")
+    differences = so.plan_differences(result)
+    for (plan, policy), rows in differences.groupby(["plan", "policy"], sort=False):
+        mean = rows.iloc[0]
+        shares = rows["value"].iloc[1:4].tolist()
+        interval = ("" if _missing(mean["ci_low"]) else
+                    f"{compact(mean['ci_low'], result.currency)} to {compact(mean['ci_high'], result.currency)}")
+        table.add_row(str(plan), str(policy), compact(mean["value"], result.currency), interval,
+                      *(f"{share:.1%}" for share in shares))
     return table
 
 

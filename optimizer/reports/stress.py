@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..analysis.stress import plan_differences
 from .export import MAX_DETAIL_ROWS, Workbook, _print_wide
 from .files import atomic_write
 
@@ -53,6 +54,11 @@ def write_stress(result, path: str | Path) -> Path:
         if result.lower_bound is not None:
             book.table("Summary", result.lower_bound, start_row=end, title="How far from optimal")
             end += len(result.lower_bound) + 3
+        if len(result.plans) > 1:
+            differences = plan_differences(result)
+            book.table("Summary", differences, start_row=end,
+                       title=f"Each plan against {result.plans[0]}, future by future (the same futures)")
+            end += len(differences) + 3
         book.table("Rules", result.rules)
         for name, table in (("Futures", result.futures), ("Future materials", result.future_materials)):
             if len(table) <= MAX_DETAIL_ROWS:
