@@ -102,3 +102,25 @@ def test_a_bad_table_in_a_zip_is_named_by_sheet_row_and_column(tmp_path):
     members["demand.csv"] = members["demand.csv"].replace(b"\n", b"\nNdPr oxide,2026Q1,-5\n", 1)
     message = error_of("bad.zip", zip_bytes(members), tmp_path)
     assert "sheet 'demand', row 2, column 'quantity'" in message
+
+
+@pytest.mark.parametrize("build", [zip_bomb, entity_bomb, far_away_cell, csv_zip_bomb])
+def test_hostile_uploads_are_refused_in_the_page(tmp_path, build, monkeypatch):
+    """Each hostile file uploaded through the Input page's uploader: the page shows the command line's
+    message, keeps the input it had, and leaves nothing of the upload in the session's folder."""
+    from appdriver import page, session, start
+
+    at = start(monkeypatch)
+    try:
+        page(at, "Input")
+        before = session(at).source
+        path, message = build(tmp_path)
+        mime = "application/zip" if path.suffix == ".zip" else \
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        at.get("file_uploader")[0].set_value((path.name, path.read_bytes(), mime)).run()
+        assert not at.exception, at.exception
+        assert [c.value for c in at.code if c.value.startswith("Error: ")] == [message]
+        assert session(at).source == before
+        assert not [p for p in session(at).folder.glob("upload-*/**/*") if p.is_file()]
+    finally:
+        session(at).close()
