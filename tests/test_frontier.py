@@ -73,6 +73,22 @@ def test_infeasible_region_starts_below_the_tightest_cap(interface, monkeypatch)
     assert current["objective"].tolist() == pytest.approx([ladder_cost(0.8)])
 
 
+@pytest.mark.parametrize("tolerance", [1e-4, 1e-6])
+def test_the_tightest_cap_between_grid_points_is_found_to_the_tolerance(tolerance):
+    """No spot, a 100% floor and Lynas limited to 37 units: China must carry at least 63 of the 100, so the
+    tightest feasible cap is 0.63, between the grid points 0.75 and 0.5. The bisection reports the smallest
+    share it proved feasible, so the answer lies in [0.63, 0.63 + tolerance]."""
+    frames = make(suppliers=LADDER["suppliers"][:2],
+                  offers=[LADDER["offers"][0], {**LADDER["offers"][1], "capacity": 37}],
+                  service_levels=[{"min_fill_rate": 1}])
+    curve = frontier(so.from_frames(frames), "China", points=5, tolerance=tolerance)
+    assert curve.table.loc[curve.table["point"] == "sweep", "max_share"].tolist() == pytest.approx([0.75, 0.5, 0.25, 0])
+    assert 0.63 - 1e-9 <= curve.tightest <= 0.63 + tolerance
+    tightest = curve.table[curve.table["point"] == "tightest"].iloc[0]
+    assert tightest["status"] == "optimal"
+    assert tightest["objective"] == pytest.approx(10 * 100 * curve.tightest + 30 * 100 * (1 - curve.tightest))
+
+
 @pytest.fixture(scope="module", params=["APPSI", "standard form"])
 def bundled_curve(request):
     """The bundled curve through each hand-over: APPSI pushes the changed share itself, the standard-form
