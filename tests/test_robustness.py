@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyomo.environ as pyo
@@ -171,13 +172,19 @@ def test_same_input_gives_the_same_tables_bit_for_bit(tmp_path):
         assert getattr(first, name).equals(other[name]), name
 
 
-def test_time_limit_is_not_called_optimal():
+@pytest.mark.parametrize("interface", ["persistent", "standard form"])
+def test_time_limit_is_not_called_optimal(interface, monkeypatch):
+    """On both solve paths (APPSI below STANDARD_FORM_FROM variables, the standard-form hand-over from it):
+    a solve stopped by the time limit has no objective and no plan, never an 'optimal' plan costing 0."""
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if interface == "standard form" else 10**9)
     data = so.read_instance(bundled_instance())
     result = so.solve(replace(data, settings=replace(data.settings, time_limit=1e-9)))
     assert result.status == "time limit"
+    assert not result.optimal
     assert result.message == ("HiGHS stopped at the time limit before proving a plan optimal; no plan is "
                               "reported.")
-    assert result.plan.empty and result.summary.empty
+    assert result.objective is None or np.isnan(result.objective)
+    assert result.plan.empty and result.summary.empty and result.shadow_prices.empty
 
 
 def test_unbounded_is_reported_in_words():
