@@ -180,6 +180,32 @@ def test_vss_and_evpi_by_hand():
     assert set(table["status"]) == {"optimal"}
 
 
+def test_vss_and_evpi_with_scenario_specific_floors_by_hand():
+    """Demand 100, a contract at 10, spot at 20, shortage 5 (cheaper than buying, so the floors bind); 'calm'
+    and 'ban' (p 0.5 each) differ only in their floors: 50% in calm, 90% in ban.
+
+    RP: the contract x is delivered in both scenarios; between 50 and 90 one more unit costs 10 - 5 in calm
+    and saves 20 - 10 of spot in ban, so x = 90 and each scenario costs 900 + 10 x 5 = 950: RP = 950.
+    EV: the average scenario keeps each material's strictest floor, 90%: x = 90, EV = 950, EEV = 950, VSS 0.
+    (With the loosest floor, 50%, the EV plan would contract 50: EV 750; no offer tells the two scenarios
+    apart, so they share one recourse node and both buy the 40 spot units ban needs: EEV = 500 + 800 + 50
+    = 1350.) WS, where each scenario is known in advance: calm alone 500 + 250 = 750, ban alone 950:
+    WS = 850, EVPI = 100.
+    """
+    data = so.from_frames(make(
+        materials=[{"material": "Dy", "shortage_penalty": 5}],
+        suppliers=[supplier("Lynas", "contract", "Malaysia"), supplier("Spot", "spot", "Germany")],
+        offers=[{"supplier": "Lynas", "material": "Dy", "price": 10},
+                {"supplier": "Spot", "material": "Dy", "price": 20}],
+        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "ban", "probability": 0.5}],
+        service_levels=[{"scenario": "calm", "min_fill_rate": 0.5}, {"scenario": "ban", "min_fill_rate": 0.9}],
+    ))
+    table = value_of_information(data).set_index("measure")
+    assert table["value"].to_dict() == pytest.approx({
+        "RP": 950, "EV": 950, "EEV": 950, "WS": 850, "VSS = EEV - RP": 0, "EVPI = RP - WS": 100}, abs=1e-6)
+    assert set(table["status"]) == {"optimal"}
+
+
 def test_eev_infeasible_is_reported_as_such():
     """EV plans for availability 0.5 on average; in 'cut' (none delivered) a 100% floor cannot hold
     without the reserve the EV plan never made."""
