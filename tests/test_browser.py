@@ -144,6 +144,11 @@ def test_a_user_moves_the_cap_solves_and_downloads_while_another_solves(server, 
     expect(expected_cost_card(other).locator("[data-testid=stMetricDelta]")).to_contain_text(
         "-" + money(base["expected_cost"] - looser["expected_cost"], "USD"))
 
+    # every card's title and value is shown whole at this window's width, none cut off with an ellipsis
+    cut = page.locator("[data-testid=stMetric] .stMarkdownEllipsis").evaluate_all(
+        "nodes => nodes.filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent)")
+    assert cut == []
+
     with page.expect_download(timeout=WAIT_MS) as download:
         page.get_by_role("button", name=re.compile(r"Download the plan workbook")).click()
     assert download.value.suggested_filename == "plan.xlsx"
@@ -157,6 +162,10 @@ def test_a_user_moves_the_cap_solves_and_downloads_while_another_solves(server, 
     assert list(caps["max_share"]) == [pytest.approx(SHIPPED_CAP - 0.005)]
 
     if os.environ.get("SOURCING_SCREENSHOT") == "1":
+        # the download's rerun redraws the page: wait for its charts, then for the stale parts to settle
+        expect(page.locator("[data-testid=stImage] img, [data-testid=stFullScreenFrame] img").first).to_be_visible(
+            timeout=WAIT_MS)
+        page.wait_for_timeout(2000)
         page.mouse.move(0, 0)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(ROOT / "docs" / "app.png"))

@@ -3,6 +3,8 @@ no plan, why, with each fix as a button that applies it and solves again."""
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 import optimizer as so
@@ -51,8 +53,12 @@ def headline(result, base) -> None:
             if abs(change) > 1e-9 * max(1.0, abs(value)):
                 delta = (money(change, currency) if kind == "money" else f"{change * 100:+.1f} points")
                 delta = delta if delta.startswith("-") or delta.startswith("+") else "+" + delta
-        column.metric(plain(labels.get(key, key)), show, delta, delta_color=colour, border=True,
-                      help="change from the input as it is" if delta else None)
+        label = str(labels.get(key, key))
+        # the card's title is the label's head ("CVaR 95%", "Expected China share"), which fits a card on a
+        # laptop screen; the whole label is its help
+        short = re.split(r" \(|: ", label)[0]
+        column.metric(plain(short), show, delta, delta_color=colour, border=True,
+                      help=plain(label + ("; the change is from the input as it is" if delta else "")))
     shares = result.origin_shares
     if not shares.empty:
         st.subheader("Share through each capped country, per material, against its cap")
