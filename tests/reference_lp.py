@@ -16,6 +16,13 @@ numpy, scipy.sparse and scipy.optimize.linprog(method="highs").
     from reference_lp import reference_objective
     assert reference_objective(data) == pytest.approx(result.objective)
 
+`RawInputs(tables)` makes the same fields from the raw tables (sheet -> rows)
+by the rules of docs/model.md, without the project's reader or validation, so
+that a bug in reading or assembling the data is not shared by both sides:
+`raw_objective(tables)` solves from them, and `at_point(tables, ...)` checks a
+reported solution (plan, draws, shortages, stocks) against the LP and gives
+the fill rates and shares this module reads off that point.
+
 `reference_objective(data)` returns the optimal objective (expected cost +
 cvar_weight * CVaR), or None when linprog proves the LP infeasible.
 `reference_solution(data)` returns the same number plus the first-stage plan
@@ -392,7 +399,8 @@ def _build(data):
     a_eq, b_eq = eq_rows.matrix(n_vars)
     index = {"x": x, "r": r, "y": y, "u": u, "I": inv, "eta": eta, "z": z, "cost": cost,
              "offer_keys": offer_keys, "scenarios": scenarios, "periods": periods, "prob": prob,
-             "uses_cvar": uses_cvar}
+             "uses_cvar": uses_cvar, "a": a, "kinds": kinds, "offer_period": offer_period,
+             "total_demand": total_demand, "demand": demand}
     return objective, a_ub, b_ub, a_eq, b_eq, bounds, index
 
 
@@ -443,3 +451,191 @@ def reference_solution(data) -> dict | None:
         "reservations": {key: float(v[j]) for key, j in ix["r"].items()},
         "scenario_cost": scenario_cost,
     }
+
+
+# --------------------------------------------------------------------------- the raw tables, read here
+
+class RawInputs:
+    """The fields `_build` reads, made here from the raw tables (sheet -> list of row dicts, or a
+    DataFrame as pandas reads a CSV), by docs/model.md's rules and without the project's reader or
+    validation: so that a bug in the project's assembly of the data is not shared by both sides.
+    Only well-formed tables are meant (the tests draw valid instances)."""
+
+    def __init__(self, tables: dict):
+        import pandas as pd
+
+        def rows(sheet):
+            table = tables.get(sheet)
+            if table is None:
+                return []
+            records = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
+            return [{k: (None if _blank(v) else v) for k, v in r.items()} for r in records]
+
+        def number(value, default):
+            return default if value is None else float(value)
+
+        self.periods = [str(r["period"]) for r in rows("periods")]
+        materials = rows("materials")
+        self.materials = pd.DataFrame(
+            {"shortage_penalty": [float(r["shortage_penalty"]) for r in materials],
+             "holding_cost": [number(r.get("holding_cost"), 0.0) for r in materials],
+             "initial_inventory": [number(r.get("initial_inventory"), 0.0) for r in materials]},
+            index=pd.Index([r["material"] for r in materials], name="material"))
+        quantity = {(m, t): 0.0 for m in self.materials.index for t in self.periods}
+        for r in rows("demand"):
+            quantity[(r["material"], str(r["period"]))] = float(r["quantity"])
+        self.demand = pd.DataFrame({"quantity": list(quantity.values())},
+                                   index=pd.MultiIndex.from_tuples(list(quantity), names=["material", "period"]))
+        suppliers = rows("suppliers")
+        self.stages = sorted({k[:-len("_country")] for r in suppliers for k in r if k.endswith("_country")})
+        self.suppliers = pd.DataFrame(
+            {"kind": [r["kind"] for r in suppliers],
+             **{s: [r.get(f"{s}_country") for r in suppliers] for s in self.stages}},
+            index=pd.Index([r["supplier"] for r in suppliers], name="supplier"), dtype=object)
+        kind = self.suppliers["kind"].to_dict()
+        offers = rows("offers")
+        dated = {(o["supplier"], o["material"], str(o["period"])): o for o in offers if o.get("period") is not None}
+        table = {}
+        for o in offers:
+            if o.get("period") is not None:
+                continue
+            for t in self.periods:  # the blank-period row, where no row of that period replaces it
+                table[(o["supplier"], o["material"], t)] = dated.get((o["supplier"], o["material"], t), o)
+        for key, o in dated.items():  # a period row without a blank row: that period only
+            table.setdefault(key, o)
+        order = {t: i for i, t in enumerate(self.periods)}
+        keys = sorted(table, key=lambda k: (k[0], k[1], order[k[2]]))
+        self.offers = pd.DataFrame(
+            {"kind": [kind[k[0]] for k in keys],
+             "price": [float(table[k]["price"]) for k in keys],
+             "capacity": [number(table[k].get("capacity"), math.inf) for k in keys],
+             "min_quantity": [number(table[k].get("min_quantity"), 0.0) if kind[k[0]] == "contract" else 0.0
+                              for k in keys]},
+            index=pd.MultiIndex.from_tuples(keys, names=["supplier", "material", "period"]))
+        stock = [o for o in offers if o.get("period") is None and kind[o["supplier"]] == "stockpile"]
+        self.stockpiles = pd.DataFrame(
+            {"reserve_limit": [float(o["reserve_limit"]) for o in stock],
+             "reservation_fee": [number(o.get("reservation_fee"), 0.0) for o in stock]},
+            index=_pairs([(o["supplier"], o["material"]) for o in stock], ["supplier", "material"]))
+        scenarios = rows("scenarios") or [{"scenario": "base", "probability": 1.0}]
+        self.scenarios = pd.DataFrame({"probability": [float(r["probability"]) for r in scenarios]},
+                                      index=pd.Index([r["scenario"] for r in scenarios], name="scenario"))
+        columns = ["scenario", "supplier", "material", "country", "stage", "start", "end"]
+        self.disruptions = pd.DataFrame(
+            [{**{c: r.get(c) for c in columns}, "availability": number(r.get("availability"), 1.0),
+              "price_multiplier": number(r.get("price_multiplier"), 1.0)} for r in rows("disruptions")],
+            columns=columns + ["availability", "price_multiplier"], dtype=object)
+        self.origin_caps = pd.DataFrame(
+            [{"country": r["country"], "stage": r.get("stage"), "material": r.get("material"),
+              "max_share": float(r["max_share"]), "per_period": _true(r.get("per_period"))}
+             for r in rows("origin_caps")],
+            columns=["country", "stage", "material", "max_share", "per_period"], dtype=object)
+        given = {(r.get("material"), r.get("scenario")): float(r["min_fill_rate"]) for r in rows("service_levels")}
+        floors = {}
+        for m in self.materials.index:  # the most specific row: material and scenario, material, scenario, none
+            for w in self.scenarios.index:
+                for key in ((m, w), (m, None), (None, w), (None, None)):
+                    if key in given:
+                        floors[(m, w)] = given[key]
+                        break
+        self.fill_floors = pd.DataFrame({"min_fill_rate": list(floors.values())},
+                                        index=_pairs(list(floors), ["material", "scenario"]))
+        self.supplier_caps = pd.DataFrame(
+            [{"supplier": r["supplier"], "material": r.get("material"), "max_share": float(r["max_share"])}
+             for r in rows("supplier_caps")], columns=["supplier", "material", "max_share"], dtype=object)
+        values = {r["key"]: r["value"] for r in rows("settings")}
+
+        class Settings:
+            cvar_weight = number(values.get("cvar_weight"), 0.0)
+            cvar_level = number(values.get("cvar_level"), 0.95)
+            cvar_max = None if values.get("cvar_max") is None else float(values["cvar_max"])
+            budget = None if values.get("budget") is None else float(values["budget"])
+
+        self.settings = Settings
+
+
+def _pairs(keys: list, names: list):
+    """A two-level index of `keys`, empty when there are none."""
+    import pandas as pd
+
+    if not keys:
+        return pd.MultiIndex.from_arrays([[], []], names=names)
+    return pd.MultiIndex.from_tuples(keys, names=names)
+
+
+def _true(value) -> bool:
+    """A per_period cell: blank is false; true/yes/1 are true."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "y")
+    return bool(value)
+
+
+def raw_objective(tables: dict) -> float | None:
+    """The optimal objective of the LP made from the raw tables (RawInputs), None if infeasible."""
+    return reference_objective(RawInputs(tables))
+
+
+def at_point(tables: dict, contracts: dict, reservations: dict, draws: dict, unmet: dict, stock: dict,
+             tolerance: float = 1e-6) -> dict | None:
+    """The LP of the raw tables with every decision but eta and z fixed to a reported point (within
+    `tolerance` x (1 + |value|)): contracts {(s, m, t): x}, reservations {(s, m): r}, draws {(s, m, t, w): y}
+    (spot purchases and stockpile draws), unmet {(m, t, w): u}, stock {(m, t, w): end inventory}.
+
+    None when that point breaks a row of the LP; else its objective and, evaluated at the point by this
+    module's own reading of the rules, each material's fill rate {(w, m): rate} and each cap's share
+    {(country, stage or 'any', material, w, period or None): share}.
+    """
+    data = RawInputs(tables)
+    c, a_ub, b_ub, a_eq, b_eq, bounds, ix = _build(data)
+    keys, scenarios, periods = ix["offer_keys"], ix["scenarios"], ix["periods"]
+
+    def pin(j, value):
+        slack = tolerance * (1 + abs(value))
+        lb, ub = bounds[j]
+        low = value - slack if lb is None else max(lb, value - slack)
+        high = value + slack if ub is None else min(ub, value + slack)
+        bounds[j] = (low, max(low, high))
+
+    for k, j in ix["x"].items():
+        pin(j, contracts.get(keys[k], 0.0))
+    for key, j in ix["r"].items():
+        pin(j, reservations.get(key, 0.0))
+    for (k, w), j in ix["y"].items():
+        s, m, t = keys[k]
+        pin(j, draws.get((s, m, t, scenarios[w]), 0.0))
+    for (m, ti, w), j in ix["u"].items():
+        pin(j, unmet.get((m, periods[ti], scenarios[w]), 0.0))
+    for (m, ti, w), j in ix["I"].items():
+        pin(j, stock.get((m, periods[ti], scenarios[w]), 0.0))
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if res.status != 0:
+        return None
+    v = res.x
+    total = ix["total_demand"]
+    fill = {(w, m): 1.0 - sum(v[ix["u"][m, ti, i]] for ti in range(len(periods))) / total[m]
+            for i, w in enumerate(scenarios) for m in data.materials.index if total[m] > 0}
+
+    def inflow(k, w):
+        if ix["kinds"][k] == "contract":
+            return ix["a"][k, w] * v[ix["x"][k]]
+        return v[ix["y"][k, w]] if (k, w) in ix["y"] else 0.0
+
+    shares = {}
+    for cap, country in _cap_countries(data):
+        covered = list(data.materials.index) if _blank(cap.material) else [cap.material]
+        stage = "any" if _blank(cap.stage) else cap.stage
+        for m in covered:
+            mine = [k for k, (s, mm, _) in enumerate(keys)
+                    if mm == m and _passes_through(data.suppliers, data.stages, s, country, cap.stage)]
+            for i, w in enumerate(scenarios):
+                if bool(cap.per_period):
+                    for ti, t in enumerate(periods):
+                        through = sum(inflow(k, i) for k in mine if ix["offer_period"][k] == ti)
+                        need = ix["demand"].get((m, t), 0.0)
+                        shares[(country, stage, m, w, t)] = through / need if need > 0 else 0.0
+                else:
+                    through = sum(inflow(k, i) for k in mine)
+                    shares[(country, stage, m, w, None)] = through / total[m] if total[m] > 0 else 0.0
+    return {"objective": float(res.fun), "fill_rates": fill, "shares": shares}

@@ -14,7 +14,7 @@ import pytest
 
 import optimizer as so
 from optimizer.inputs.catalog import bundled_instance
-from reference_lp import reference_objective, reference_solution
+from reference_lp import at_point, raw_objective, reference_objective, reference_solution
 solve_module = importlib.import_module("optimizer.solving.solver")
 
 COUNTRIES = ["China", "Malaysia", "USA"]
@@ -148,6 +148,55 @@ def test_random_instances_match_the_reference(seed, monkeypatch):
     else:
         assert result.status == "optimal"
         assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+def _point_of(result) -> dict:
+    """The solve's reported decisions, from its result tables, keyed as reference_lp.at_point takes them."""
+    plan = result.plan
+    contracts = plan[plan["decision"] == "contract"]
+    reserved = plan[plan["decision"] != "contract"]
+    flows = result.flows[result.flows["kind"] != "contract"]
+    balance = result.balance
+    return dict(
+        contracts={(r.supplier, r.material, r.period): r.quantity for r in contracts.itertuples()},
+        reservations={(r.supplier, r.material): r.quantity for r in reserved.itertuples()},
+        draws={(r.supplier, r.material, r.period, r.scenario): r.quantity for r in flows.itertuples()},
+        unmet={(r.material, r.period, r.scenario): r.unmet_demand for r in balance.itertuples()},
+        stock={(r.material, r.period, r.scenario): r.closing_inventory for r in balance.itertuples()})
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_random_plans_shares_and_fill_rates_match_the_reference_read_from_the_raw_tables(seed, monkeypatch):
+    """The reference reads the raw tables itself (reference_lp.RawInputs: offers per period, defaults, the
+    most specific service level, settings), so a bug in the project's reading or assembly is not shared.
+    Beyond the objective: the reported plan, draws, shortages and stocks must be a point of the reference
+    LP with the optimal objective (an alternative optimum passes, a wrong plan does not), and the reported
+    fill rates and shares must be the reference's, evaluated at that point."""
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if seed < 20 else 10**9)
+    rng = random.Random(1000 + seed)
+    while True:
+        frames = random_frames(rng)
+        try:
+            data = so.from_frames(frames)
+            break
+        except so.InputError:
+            continue
+    result = so.solve(data)
+    expected = raw_objective(frames)
+    if expected is None:
+        assert result.status == "infeasible"
+        return
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    point = at_point(frames, **_point_of(result))
+    assert point is not None, "the reported plan breaks a rule of the reference LP"
+    assert point["objective"] == pytest.approx(expected, rel=1e-6, abs=1e-5)
+    rates = result.fill_rates[result.fill_rates["demand"] > 0]
+    assert {(r.scenario, r.material): r.fill_rate for r in rates.itertuples()} == pytest.approx(
+        point["fill_rates"], abs=1e-6)
+    shares = {(r.country, r.stage, r.material, r.scenario, None if r.period is None else r.period): r.share
+              for r in result.origin_shares.itertuples()}
+    assert shares == pytest.approx(point["shares"], abs=1e-6)
 
 
 def test_a_contract_that_never_delivers_is_reported_at_its_floor():
