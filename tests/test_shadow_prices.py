@@ -1,4 +1,4 @@
-"""Every rule's shadow price against a finite difference: re-solve with the rule's bound moved a little.
+"""Every rule's shadow price, and every balance's dual, against a finite difference: re-solve with the bound moved.
 
 Each instance is small and its optimal basis does not change for a small move of the bound, so the
 one-sided differences on both sides agree with each other and with the price worked out by hand. The
@@ -143,3 +143,37 @@ def test_the_shadow_price_is_the_derivative_of_the_optimum(kind):
     assert low == pytest.approx(case.expected, rel=1e-5), case.why
     assert high == pytest.approx(case.expected, rel=1e-5), case.why
     assert price == pytest.approx(case.expected, rel=1e-6), case.why
+
+
+@pytest.mark.parametrize("interface", ["persistent", "standard form"])
+def test_each_balance_row_prices_one_more_unit_of_demand_in_its_period(interface, monkeypatch):
+    """The balances are not in the shadow-price table, but their duals are what every other price rests
+    on. China sells 60 a period at 10, Lynas the rest at 30 in t1 and 20 in t2 (holding costs 1): one more
+    unit of demand in t1 is bought from Lynas at 30, in t2 at 20 (t1's stock would cost 30 + 1). The dual
+    of each period's balance, d objective / d demand, must be that and the finite difference of re-solves."""
+    import importlib
+
+    from optimizer.model import build
+    from optimizer.solving.solver import solve_once
+
+    monkeypatch.setattr(importlib.import_module("optimizer.solving.solver"), "STANDARD_FORM_FROM",
+                        0 if interface == "standard form" else 10**9)
+    frames = make(**TWO_PERIODS, suppliers=CHEAP_CHINA_DEAR_WEST["suppliers"],
+                  offers=[{"supplier": "China refiners", "material": "Dy", "price": 10, "capacity": 60},
+                          {"supplier": "Lynas", "material": "Dy", "price": 30},
+                          {"supplier": "Lynas", "material": "Dy", "period": "t2", "price": 20}])
+    built = build(so.from_frames(frames))
+    run = solve_once(built.model)
+    assert run.status == "optimal"
+    node = {period: n for n, period in built.tree.nodes["period"].items()}
+    h = 1e-2
+    for row, (period, expected) in enumerate([("t1", 30.0), ("t2", 20.0)]):
+        dual = run.duals[built.model.material_balance["Dy", node[period]]]
+        more, less = copy.deepcopy(frames), copy.deepcopy(frames)
+        more["demand"][row]["quantity"] += h
+        less["demand"][row]["quantity"] -= h
+        above = (_objective(more) - run.objective) / h
+        below = (run.objective - _objective(less)) / h
+        assert below * (1 - 1e-6) - 1e-6 <= dual <= above * (1 + 1e-6) + 1e-6, (period, below, dual, above)
+        assert below == pytest.approx(expected, rel=1e-5) and above == pytest.approx(expected, rel=1e-5)
+        assert dual == pytest.approx(expected, rel=1e-6)
