@@ -97,7 +97,7 @@ def _key(share: float) -> float:
 
 
 #: What `method` may be. "auto" sweeps the monolithic LP: at large (127k variables, CVaR) the 22 warm
-#: re-solves of the curve took about 5 s each against 8 s for a decomposed solve from scratch (bench/results.md).
+#: re-solves of the curve took about 3.3 s each against 6.6 s for a decomposed solve from scratch (bench/results.md).
 FRONTIER_METHODS = ("auto", "monolithic", "decomposed")
 
 
