@@ -124,17 +124,21 @@ def test_bad_override_is_an_input_error():
                                              "'supplier=Lynsa'; check the names.")
 
 
+#: 'strict' caps China at 10% with a 100% floor (no plan); 'dearer China' scales China's price by 2.5.
+STRICT_AND_DEARER = [
+    {"case": "strict", "sheet": "origin_caps", "where": "country=China", "column": "max_share", "action": "set",
+     "value": 0.1},
+    {"case": "strict", "sheet": "service_levels", "where": "", "column": "min_fill_rate", "action": "set",
+     "value": 1},
+    {"case": "dearer China", "sheet": "offers", "where": "supplier=China refiners", "column": "price",
+     "action": "scale", "value": 2.5},
+]
+
+
 def test_compare_keeps_going_past_an_infeasible_case():
     """China capped at 70% over two periods; 'strict' caps it at 10% with a 100% floor: Lynas (80) and the vault
     (50) cannot cover 180 units in the ban scenario, so there is no plan."""
-    data = data_with([
-        {"case": "strict", "sheet": "origin_caps", "where": "country=China", "column": "max_share", "action": "set",
-         "value": 0.1},
-        {"case": "strict", "sheet": "service_levels", "where": "", "column": "min_fill_rate", "action": "set",
-         "value": 1},
-        {"case": "dearer China", "sheet": "offers", "where": "supplier=China refiners", "column": "price",
-         "action": "scale", "value": 2.5},
-    ])
+    data = data_with(STRICT_AND_DEARER)
     comparison = compare(data)
     summary = comparison.summary.set_index("case")
     assert summary["status"].to_dict() == {"base": "optimal", "strict": "infeasible", "dearer China": "optimal"}
@@ -153,14 +157,7 @@ def test_compare_on_two_worker_processes_gives_what_it_gives_one_case_after_the_
     case included, and the same moves as solving them here one after the other."""
     import pandas as pd
 
-    data = data_with([
-        {"case": "strict", "sheet": "origin_caps", "where": "country=China", "column": "max_share", "action": "set",
-         "value": 0.1},
-        {"case": "strict", "sheet": "service_levels", "where": "", "column": "min_fill_rate", "action": "set",
-         "value": 1},
-        {"case": "dearer China", "sheet": "offers", "where": "supplier=China refiners", "column": "price",
-         "action": "scale", "value": 2.5},
-    ])
+    data = data_with(STRICT_AND_DEARER)
     here = compare(data)
     seen = []
     there = compare(data, workers=2, progress=seen.append)
