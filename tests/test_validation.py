@@ -175,3 +175,25 @@ def test_a_period_row_replaces_the_blank_row_for_that_period():
     offers = data.offers.reset_index()
     assert offers[["period", "price", "capacity", "min_quantity"]].values.tolist() == [
         ["t1", 10.0, 50.0, 5.0], ["t2", 12.0, float("inf"), 0.0]]
+
+
+def test_a_disruption_row_that_matches_no_offer_is_a_warning_naming_the_row():
+    """The first row hits Lynas and is kept without a word; the second names MP Materials, a supplier with no
+    offer; the third a country no supplier has (a typo of China): each changes nothing, and says so."""
+    frames = make(
+        suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia"),
+                   supplier("MP Materials", "contract", "United States")],
+        offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+                {"supplier": "Lynas", "material": "Dy", "price": 30}],
+        scenarios=[{"scenario": "calm", "probability": 0.5}, {"scenario": "cut", "probability": 0.5}],
+        disruptions=[{"scenario": "cut", "supplier": "Lynas", "availability": 0.5},
+                     {"scenario": "cut", "supplier": "MP Materials", "availability": 0},
+                     {"scenario": "cut", "country": "Chna", "availability": 0}])
+    data = so.from_frames(frames)
+    notes = [w for w in data.warnings if w.startswith("sheet 'disruptions'")]
+    assert len(notes) == 2, data.warnings
+    assert notes[0].startswith("sheet 'disruptions', row 3: no offer matches supplier 'MP Materials' in t1..t1")
+    assert notes[0].endswith("so the row changes nothing; check its filters.")
+    assert notes[1].startswith("sheet 'disruptions', row 4: no offer matches country 'Chna' in t1..t1 "
+                               "(no supplier has country 'Chna'")
+    assert "did you mean 'China'?" in notes[1]
