@@ -764,21 +764,19 @@ def paired_difference(result: StressResult, first: str, second: str) -> pd.DataF
     for name in (first, second):
         if name not in result.plans:
             raise ValueError(f"plan {name!r} is not one of the stress test's plans ({', '.join(result.plans)})")
-    futures = result.futures
+    futures, cost = result.futures, f"cost_{result.currency}"
     rows = []
     for policy in POLICIES:
         mine = futures[(futures["plan"] == first) & (futures["policy"] == policy)].set_index("future")
         other = futures[(futures["plan"] == second) & (futures["policy"] == policy)].set_index("future")
         if mine.empty or other.empty:
             continue
-        other = other.loc[mine.index]
+        a = mine[cost].to_numpy(dtype=float)
+        b = other.loc[mine.index, cost].to_numpy(dtype=float)
         weight = mine["probability"].to_numpy(dtype=float)
         weight = weight / weight.sum()
-        cost = f"cost_{result.currency}"
-        gap = mine[cost].to_numpy(dtype=float) - other[cost].to_numpy(dtype=float)
-        scale = np.maximum(1.0, np.maximum(np.abs(mine[cost].to_numpy(dtype=float)),
-                                           np.abs(other[cost].to_numpy(dtype=float))))
-        tie = np.abs(gap) <= 1e-9 * scale
+        gap = a - b
+        tie = np.abs(gap) <= 1e-9 * np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
         mean = float(weight @ gap)
         low = high = np.nan
         if not result.own_scenarios and len(gap) >= 2:

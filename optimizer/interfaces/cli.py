@@ -553,7 +553,7 @@ def frontier(
             out.print(f"HiGHS stopped at the time limit at {count}: no plan is reported there; raise "
                       "time_limit in settings for the whole curve.")
         else:  # another stop (HiGHS refused the model, or gave no answer): its own message
-            first = curve.results[curve.stopped[statuses.index(next(s for s in statuses if s != so.TIME_LIMIT))]]
+            first = next(curve.results[s] for s in curve.stopped if curve.results[s].status != so.TIME_LIMIT)
             out.print(f"No proven optimum at {count}: {first.message}")
     if curve.tightest is None:
         out.print(f"No cap on {curve.cap} is {'proven ' if curve.stopped else ''}feasible.")

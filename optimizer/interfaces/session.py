@@ -93,11 +93,14 @@ class Session:
         self.case = None
         self.revision += 1
 
-    def levered(self):
-        """The input with the levers (then the chosen case) applied; raises InputError."""
-        data = self.levers.apply(self.data, self.base)
-        if self.case is not None:
-            data = so.apply_case(data, self.case, so.case_edits(data)[self.case])
+    def levered(self, levers=None, case: str | None = None):
+        """The input with the levers (then the chosen case) applied; raises InputError. levers, case: other
+        settings than the page's (a saved setting's), with its case or none."""
+        if levers is None:
+            levers, case = self.levers, self.case
+        data = levers.apply(self.data, self.base)
+        if case is not None:
+            data = so.apply_case(data, case, so.case_edits(data)[case])
         return data
 
     def arguments(self) -> list[str]:

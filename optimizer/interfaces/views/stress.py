@@ -111,11 +111,7 @@ def _start(session, futures: int, seed: int, second: str = NOTHING) -> None:
             other = ("the input as it is", session.data)
         elif second.startswith(SAVED) and second[len(SAVED):] in session.saved:
             name = second[len(SAVED):]
-            levers, case = session.saved[name]
-            saved = levers.apply(session.data, session.base)
-            if case is not None:
-                saved = so.apply_case(saved, case, so.case_edits(saved)[case])
-            other = (f"saved levers {name}", saved)
+            other = (f"saved levers {name}", session.levered(*session.saved[name]))
     except so.InputError as error:
         session.answers["stress error"] = error
         return
