@@ -130,24 +130,32 @@ def test_bundled_instance_matches_the_reference(path, monkeypatch):
     assert result.headline["expected_cost"] == pytest.approx(reference["expected_cost"], rel=1e-7)
 
 
-@pytest.mark.parametrize("seed", range(150))
-def test_random_instances_match_the_reference(seed, monkeypatch):
-    """Seeds below 50 go through the standard-form path (used for large models), the others through APPSI."""
-    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if seed < 50 else 10**9)
-    rng = random.Random(seed)
-    while True:  # about 1 draw in 10 breaks a validation rule (e.g. a floor above capacity): draw again
+def valid_draw(rng: random.Random, frames_of=random_frames) -> tuple[dict, so.SourcingData]:
+    """Frames drawn by frames_of(rng) until they validate (about 1 draw in 10 breaks a rule, e.g. a floor
+    above capacity), with their data."""
+    while True:
+        frames = frames_of(rng)
         try:
-            data = so.from_frames(random_frames(rng))
-            break
+            return frames, so.from_frames(frames)
         except so.InputError:
             continue
-    result = so.solve(data)
-    expected = reference_objective(data)
+
+
+def assert_same_answer(result, expected: float | None) -> None:
+    """The solve agrees with the reference's objective (None: the reference has no plan either)."""
     if expected is None:
         assert result.status == "infeasible"
     else:
         assert result.status == "optimal"
         assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_random_instances_match_the_reference(seed, monkeypatch):
+    """Seeds below 50 go through the standard-form path (used for large models), the others through APPSI."""
+    monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if seed < 50 else 10**9)
+    _, data = valid_draw(random.Random(seed))
+    assert_same_answer(so.solve(data), reference_objective(data))
 
 
 def _point_of(result) -> dict:
@@ -173,21 +181,12 @@ def test_random_plans_shares_and_fill_rates_match_the_reference_read_from_the_ra
     LP with the optimal objective (an alternative optimum passes, a wrong plan does not), and the reported
     fill rates and shares must be the reference's, evaluated at that point."""
     monkeypatch.setattr(solve_module, "STANDARD_FORM_FROM", 0 if seed < 20 else 10**9)
-    rng = random.Random(1000 + seed)
-    while True:
-        frames = random_frames(rng)
-        try:
-            data = so.from_frames(frames)
-            break
-        except so.InputError:
-            continue
+    frames, data = valid_draw(random.Random(1000 + seed))
     result = so.solve(data)
     expected = raw_objective(frames)
+    assert_same_answer(result, expected)
     if expected is None:
-        assert result.status == "infeasible"
         return
-    assert result.status == "optimal"
-    assert result.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
     point = at_point(frames, **_point_of(result))
     assert point is not None, "the reported plan breaks a rule of the reference LP"
     assert point["objective"] == pytest.approx(expected, rel=1e-6, abs=1e-5)

@@ -24,18 +24,10 @@ import pytest
 import optimizer as so
 from conftest import make, supplier
 from test_decomposition import hedge
+from test_rules import CHEAP_CHINA_DEAR_WEST, TWO_PERIODS as RULES_TWO_PERIODS
 
-TWO_PERIODS = dict(
-    periods=[{"period": "t1"}, {"period": "t2"}],
-    materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}],
-    demand=[{"material": "Dy", "period": "t1", "quantity": 100},
-            {"material": "Dy", "period": "t2", "quantity": 100}],
-)
-CHEAP_CHINA_DEAR_WEST = dict(
-    suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
-    offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
-            {"supplier": "Lynas", "material": "Dy", "price": 30}],
-)
+#: test_rules' two periods of 100, with a holding cost of 1 so that no period buys ahead
+TWO_PERIODS = dict(RULES_TWO_PERIODS, materials=[{"material": "Dy", "shortage_penalty": 1000, "holding_cost": 1}])
 THREE_COUNTRIES = dict(
     suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia"),
                supplier("Trader", "contract", "Various (ex-China)")],
