@@ -341,6 +341,12 @@ def test_the_flows_sheet_lists_what_was_delivered_and_says_how_many_rows_deliver
                                        ("ban", "Project Vault"): 100})
     note = flows.columns[-1]
     assert note.startswith(f"{len(result.flows) - 3:,} offers with nothing delivered")
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path)["Flows"]
+    last = openpyxl.utils.get_column_letter(len(flows.columns) - 1)  # the table's columns, not the note's
+    assert sheet.print_area == f"'Flows'!$A$1:${last}$4"
+    assert note in sheet.oddHeader.left.text  # the note is printed in the page header instead
 
 
 def test_the_standard_form_hand_over_does_not_import_scipy_stats(tmp_path):

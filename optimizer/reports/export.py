@@ -330,12 +330,14 @@ def deliveries(book: Workbook, sheet: str, flows: pd.DataFrame) -> None:
     """The flows that deliver something; how many deliver nothing is said beside the header (`--csv` writes
     them: at mid-size, three in five flow rows are zero, and they were most of the workbook's cells)."""
     zero = flows["quantity"].fillna(0.0).abs() <= 1e-9
-    book.table(sheet, flows[~zero])
+    end = book.table(sheet, flows[~zero])
     if zero.any():
-        book.sheets[sheet].write_string(0, len(flows.columns),
-                                        f"{int(zero.sum()):,} offers with nothing delivered in their scenario and "
-                                        "period are left out (sourcing solve --csv writes every row).",
-                                        book.formats["note"])
+        note = (f"{int(zero.sum()):,} offers with nothing delivered in their scenario and period are left out "
+                "(sourcing solve --csv writes every row).")
+        book.sheets[sheet].write_string(0, len(flows.columns), note, book.formats["note"])
+        # on paper the note is the page header's, so that its width does not shrink the table to fit the page
+        book.sheet(sheet, f"{sheet}: {note}")
+        book.sheets[sheet].print_area(0, 0, end - 1, len(flows.columns) - 1)
 
 
 def why_no_plan(book: Workbook, explanation: pd.DataFrame) -> None:
