@@ -375,3 +375,81 @@ def test_the_standard_form_hand_over_does_not_import_scipy_stats(tmp_path):
 
     assert not stats_loaded(False)
     assert stats_loaded(True)
+
+
+class _XlsxwritersOwnWorksheet:
+    """xlsxwriter's Worksheet as it is, with `write_columns` as one `write_column` per column: the reference
+    the plan workbook's faster worksheet must match byte for byte."""
+
+    @staticmethod
+    def make():
+        from xlsxwriter.worksheet import Worksheet
+
+        class Plain(Worksheet):
+            def write_columns(self, first_row, first_col, columns):
+                for j, values in enumerate(columns):
+                    self.write_column(first_row, first_col + j, values)
+
+        return Plain
+
+
+def _parts(path) -> dict:
+    """Every part of an xlsx file but docProps/core.xml (which holds the time of writing)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def test_the_plan_workbook_is_byte_for_byte_what_xlsxwriter_writes_cell_by_cell(bundled_plan, tmp_path,
+                                                                                monkeypatch):
+    """The faster worksheet (reports/worksheet.py) stores cells and writes rows itself; every part of the
+    file must be what xlsxwriter's own write_column and close write, or a reader may see something else."""
+    from optimizer.reports import worksheet
+
+    result, fast = bundled_plan
+    monkeypatch.setattr(worksheet, "TableWorksheet", _XlsxwritersOwnWorksheet.make())
+    plain = so.write_plan(result, tmp_path / "plain.xlsx")
+    fast_parts, plain_parts = _parts(fast), _parts(plain)
+    assert fast_parts.keys() == plain_parts.keys()
+    assert [name for name in fast_parts if fast_parts[name] != plain_parts[name]] == []
+
+
+def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_path):
+    """Numbers, text, blanks, NaN and infinities (error cells), booleans, numpy scalars, dates, a text too long
+    for the fast path, text that looks like a formula or a link, next to formats set by column, row and cell,
+    a comment on an empty row, a merged range and a cell written twice."""
+    import datetime
+
+    import xlsxwriter
+
+    from optimizer.reports.export import WRITER_OPTIONS
+    from optimizer.reports.worksheet import TableWorksheet
+
+    columns = [
+        [1.5, 2, None, float("nan"), float("inf"), -float("inf"), 1 / 3, 1e300, -0.0, 10**17],
+        ["China", "", None, "=1+1", "http://example.com", "x" * 20_000, "China", "<&>\"'", " pad ", "\x01"],
+        [True, False, np.float64(2.5), np.int64(7), datetime.date(2026, 1, 1), pd.NA, "a", 3, None, "b"],
+    ]
+
+    def written(worksheet_class, name: str) -> dict:
+        book = xlsxwriter.Workbook(str(tmp_path / name), WRITER_OPTIONS)
+        sheet = book.add_worksheet("T", worksheet_class=worksheet_class) if worksheet_class else None
+        bold, money = book.add_format({"bold": True}), book.add_format({"num_format": "#,##0"})
+        sheet.write_string(0, 0, "header", bold)
+        sheet.set_column(0, 0, 12, money)
+        sheet.set_row(4, None, bold)
+        sheet.write_comment(14, 1, "a comment on an empty row")
+        for j, values in enumerate(columns):
+            sheet.write_columns(1, j, [[v if v is not pd.NA else None for v in values]])
+        sheet.write_string(3, 8, "a note beside the table")
+        sheet.write_columns(30, 0, [[1.0] * 40, ["s"] * 40])  # narrower rows, past the first span of 16 rows
+        sheet.merge_range(12, 0, 12, 2, "merged", bold)
+        sheet.write_number(2, 0, 9.0, bold)  # written twice
+        sheet.write_blank(13, 4, None, money)
+        book.close()
+        return _parts(tmp_path / name)
+
+    fast, plain = written(TableWorksheet, "fast.xlsx"), written(_XlsxwritersOwnWorksheet.make(), "plain.xlsx")
+    assert fast.keys() == plain.keys()
+    assert [name for name in fast if fast[name] != plain[name]] == []
