@@ -418,7 +418,8 @@ def test_the_plan_workbook_is_byte_for_byte_what_xlsxwriter_writes_cell_by_cell(
 def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_path):
     """Numbers, text, blanks, NaN and infinities (error cells), booleans, numpy scalars, dates, a text too long
     for the fast path, text that looks like a formula or a link, next to formats set by column, row and cell,
-    a comment on an empty row, a merged range and a cell written twice."""
+    a comment on an empty row, a merged range, a cell written twice, and a chart whose cached data reads the
+    cells back."""
     import datetime
 
     import xlsxwriter
@@ -429,7 +430,7 @@ def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_p
     columns = [
         [1.5, 2, None, float("nan"), float("inf"), -float("inf"), 1 / 3, 1e300, -0.0, 10**17],
         ["China", "", None, "=1+1", "http://example.com", "x" * 20_000, "China", "<&>\"'", " pad ", "\x01"],
-        [True, False, np.float64(2.5), np.int64(7), datetime.date(2026, 1, 1), pd.NA, "a", 3, None, "b"],
+        [True, False, None, np.int64(7), datetime.date(2026, 1, 1), pd.NA, "a", 3, np.float64(2.5), "b"],
     ]
 
     def written(worksheet_class, name: str) -> dict:
@@ -447,6 +448,9 @@ def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_p
         sheet.merge_range(12, 0, 12, 2, "merged", bold)
         sheet.write_number(2, 0, 9.0, bold)  # written twice
         sheet.write_blank(13, 4, None, money)
+        chart = book.add_chart({"type": "column"})  # its cached data reads the cells back, blank rows too
+        chart.add_series({"categories": ["T", 1, 1, 10, 1], "values": ["T", 1, 0, 10, 0]})
+        sheet.insert_chart(20, 8, chart)
         book.close()
         return _parts(tmp_path / name)
 

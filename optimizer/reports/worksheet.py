@@ -36,40 +36,40 @@ class TableWorksheet(Worksheet):
             return
         table = self.table
         shared_index = self.str_table._get_shared_string_index
+        new_cell = tuple.__new__  # what the cell tuples' own __new__ calls, without its Python frame
         longest_fast = self.xls_strmax // 2  # a longer string may need truncating: xlsxwriter's path does it
         for j, values in enumerate(columns):
             col = first_col + j
             if first_row < 0 or col < 0 or col >= self.xls_colmax or first_row + len(values) > self.xls_rowmax:
                 self.write_column(first_row, col, values)  # some cells fall outside the sheet: xlsxwriter drops them
                 continue
-            strings: dict[str, CellStringTuple] = {}
-            first = last = None
-            for row, value in enumerate(values, first_row):
+            written = [i for i in (_first_written(values), _first_written(values[::-1])) if i is not None]
+            if not written:
+                continue
+            rows = [table[row] for row in range(first_row, first_row + len(values))]
+            strings: dict[str, CellStringTuple] = {}  # this column's string cells so far, by their text
+            repeated = 0  # strings met again in this column: each counts once more in the shared strings
+            for i, (cells, value) in enumerate(zip(rows, values)):
                 kind = value.__class__
                 if kind is float or kind is int:
-                    if value - value != 0:  # NaN or an infinity: xlsxwriter writes an error formula
-                        self._write(row, col, value)
+                    if value - value == 0:  # not NaN nor an infinity (xlsxwriter writes those as error formulas)
+                        cells[col] = new_cell(CellNumberTuple, (value, None))
                         continue
-                    table[row][col] = CellNumberTuple(value, None)
                 elif kind is str and len(value) <= longest_fast:
-                    if not value:
-                        continue  # a blank without a format is not written
-                    index = shared_index(value)
                     cell = strings.get(value)
-                    if cell is None:
-                        cell = strings[value] = CellStringTuple(index, None)
-                    table[row][col] = cell
+                    if cell is not None:
+                        repeated += 1
+                        cells[col] = cell
+                    elif value:
+                        cell = strings[value] = CellStringTuple(shared_index(value), None)
+                        cells[col] = cell
+                    continue  # a blank without a format is not written
                 elif value is None:
                     continue
-                else:
-                    self._write(row, col, value)
-                    continue
-                if first is None:
-                    first = row
-                last = row
-            if first is not None:
-                self._check_dimensions(first, col)
-                self._check_dimensions(last, col)
+                self._write(first_row + i, col, value)
+            self.str_table.count += repeated
+            self._check_dimensions(first_row + written[0], col)
+            self._check_dimensions(first_row + len(values) - 1 - written[1], col)
 
     def _calculate_spans(self) -> None:
         # Worksheet._calculate_spans with each row's columns read from its cells instead of tried one by one.
@@ -111,10 +111,11 @@ class TableWorksheet(Worksheet):
                 text = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'
             return text
 
+        # each column's style attribute for cells without a format of their own (None: outside the sheet's data)
         column_styles = {}
         for col in range(self.dim_colmin, self.dim_colmax + 1):
             info = col_info.get(col)
-            column_styles[col] = info.column_format if info is not None else None
+            column_styles[col] = style(info.column_format) if info is not None and info.column_format else ""
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
             info = row_info.get(row_num)
@@ -125,29 +126,30 @@ class TableWorksheet(Worksheet):
                 self._write_empty_row(row_num, span, info)
                 continue
             self._write_row(row_num, span, info)
-            row_format = info.row_format if info is not None else None
+            row_style = style(info.row_format) if info is not None and info.row_format else None
             number = str(row_num + 1)
             parts = []
             for col_num in sorted(cells):
-                if col_num < self.dim_colmin or col_num > self.dim_colmax:
+                base = column_styles.get(col_num)
+                if base is None:
                     continue
                 cell = cells[col_num]
                 kind = cell.__class__
-                if kind is not CellNumberTuple and kind is not CellStringTuple:
+                if kind is CellNumberTuple:
+                    s = style(cell.format) if cell.format else base if row_style is None else row_style
+                    parts.append(f'<c r="{names[col_num]}{number}"{s}><v>{cell.number:.16G}</v></c>')
+                elif kind is CellStringTuple:
+                    s = style(cell.format) if cell.format else base if row_style is None else row_style
+                    parts.append(f'<c r="{names[col_num]}{number}"{s} t="s"><v>{cell.string}</v></c>')
+                else:
                     write("".join(parts))
                     parts = []
                     self._write_cell(row_num, col_num, cell)
-                    continue
-                if cell.format:
-                    s = style(cell.format)
-                elif row_format:
-                    s = style(row_format)
-                else:
-                    column_format = column_styles[col_num]
-                    s = style(column_format) if column_format is not None else ""
-                if kind is CellNumberTuple:
-                    parts.append(f'<c r="{names[col_num]}{number}"{s}><v>{cell.number:.16G}</v></c>')
-                else:
-                    parts.append(f'<c r="{names[col_num]}{number}"{s} t="s"><v>{cell.string}</v></c>')
             parts.append("</row>")
             write("".join(parts))
+
+
+def _first_written(values: Sequence[object]) -> int | None:
+    """The position of the first value that makes a cell (not None, not ""), or None."""
+    return next((i for i, value in enumerate(values) if value is not None and not (value.__class__ is str
+                                                                                 and not value)), None)
