@@ -23,10 +23,11 @@ from pyomo.common.gc_manager import PauseGC
 
 from ..inputs.data import SourcingData
 from .rules import POLICY_RULES, RULES, BuildContext
+from .rules.base import Parameter, objective_words
 from .terms import inflows_by_offer, linear_sum, path_keys, records
 from .tree import ScenarioTree
 
-__all__ = ["POLICY_RULES", "build_model", "inflow_value"]
+__all__ = ["POLICY_RULES", "build_model", "capacity_parameters", "inflow_value"]
 
 
 def build_model(data: SourcingData, tree: ScenarioTree,
@@ -99,6 +100,19 @@ def define_contract_capacity(model: pyo.ConcreteModel, data: SourcingData) -> No
     @model.Constraint(pyo.Set(initialize=limited, dimen=3, ordered=True))
     def contract_capacity(m, s, mat, t):
         return m.contract_quantity[s, mat, t] <= float(capacity[(s, mat, t)])
+
+
+def capacity_parameters(model: pyo.ConcreteModel, data: SourcingData, currency: str) -> list[Parameter]:
+    """Each limited contract capacity as a right-hand side (rules.base.Parameter): one more unit is one more
+    on its row; its price is the objective saved."""
+    capacity = data.offers["capacity"]
+    units = data.materials["unit"].fillna("unit")
+    return [Parameter({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
+                       "scenario": None, "period": t, "unit": f"{currency} per {units[mat]}",
+                       "meaning": f"{objective_words(data)} saved by one more {units[mat]} of {s} capacity in {t}",
+                       "input_row": None},
+                      ((con, 1.0),), -1.0, float(capacity[(s, mat, t)]), 0.0, None, str(units[mat]))
+            for (s, mat, t), con in model.contract_capacity.items()]
 
 
 def define_stockpile_reservation(model: pyo.ConcreteModel, data: SourcingData) -> None:

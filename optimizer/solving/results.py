@@ -20,7 +20,8 @@ from ..inputs.data import SourcingData
 from ..inputs.validate import input_hash
 from ..model import Built
 from ..model.rules import RULES
-from ..model.rules.base import PRICE_COLUMNS, objective_words
+from ..model.formulation import capacity_parameters
+from ..model.rules.base import PRICE_COLUMNS, priced
 from ..model.rules.origin_caps import SHARE_COLUMNS, suppliers_through
 from .solver import OPTIMAL, Primal, SolverRun, solver_version, value_never_seen
 
@@ -401,15 +402,8 @@ def _shadow_prices(built: Built, duals: dict, currency: str) -> pd.DataFrame:
     """Duals in the user's units (d objective / d right-hand side, negated where loosening saves money):
     each policy rule's rows, then the contract capacities'."""
     model, data, tree = built.model, built.data, built.tree
-    units = _units(data)
     rows = [row for rule in RULES for row in rule.shadow_prices(model, data, tree, duals, currency)]
-    for key, con in model.contract_capacity.items():
-        s, mat, t = key
-        rows.append({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
-                     "scenario": None, "period": t, "value": -float(duals.get(con, 0.0)),
-                     "unit": f"{currency} per {units[mat]}",
-                     "meaning": f"{objective_words(data)} saved by one more {units[mat]} of {s} capacity in {t}",
-                     "input_row": None})
+    rows += [priced(parameter, duals) for parameter in capacity_parameters(model, data, currency)]
     return pd.DataFrame(rows, columns=list(PRICE_COLUMNS))
 
 

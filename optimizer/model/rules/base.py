@@ -67,6 +67,33 @@ class PathLimit(NamedTuple):
     limit: float
 
 
+class Parameter(NamedTuple):
+    """One right-hand side a user states (a cap's share, a floor, the budget, a capacity) as the shadow-price
+    table reports it, with the constraints it moves, so that its shadow price and the range over which that
+    price holds are read from the same rows (analysis.why re-solves along them).
+
+    row: the shadow-price row's fields but `value` (PRICE_COLUMNS); moves: ((constraint, d rhs / d unit), ...)
+    for one unit of the parameter in the direction its `meaning` states; sign: the reported value is
+    sign x sum(dual x d rhs / d unit), -1 where the meaning is a saving, +1 where it is a cost; now: its
+    value, in `unit`; lowest, highest: how far it can go (None: no limit); unit: 'percentage point' (the
+    value then shown as a percentage), a material's unit or the currency.
+    """
+
+    row: dict
+    moves: tuple
+    sign: float
+    now: float
+    lowest: float | None
+    highest: float | None
+    unit: str
+
+
+def priced(parameter: Parameter, duals: dict) -> dict:
+    """The shadow-price row of a parameter: sign x sum(dual x d rhs / d unit), duals d objective / d rhs."""
+    slope = sum(float(duals.get(con, 0.0)) * step for con, step in parameter.moves)
+    return {**parameter.row, "value": parameter.sign * slope}
+
+
 #: The cap a sweep or a `--cap` override names: `country` or `country:stage` (inputs.edits.parse_cap_key).
 SweepKey = CapKey
 
@@ -147,10 +174,15 @@ class Rule:
         inflow: one row per available (supplier, material, node) with its solved `quantity`."""
         return {}
 
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """The right-hand sides the rule's rows state, one per row of the shadow-price table."""
+        return []
+
     def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
                       currency: str) -> list[dict]:
         """Rows of the shadow-price table (PRICE_COLUMNS), from HiGHS's duals d objective / d rhs."""
-        return []
+        return [priced(parameter, duals) for parameter in self.parameters(model, data, tree, currency)]
 
     # --- sweeps (caps on a share only)
     def sweeps(self, key: SweepKey) -> bool:

@@ -9,7 +9,7 @@ import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
 from ..tree import ScenarioTree
-from .base import BuildContext, Relaxation, Rule, advice_row
+from .base import BuildContext, Parameter, Relaxation, Rule, advice_row
 
 
 class Budget(Rule):
@@ -37,14 +37,15 @@ class Budget(Rule):
         return advice_row(self.name, "budget", budget, budget + amount, currency,
                           f"raise the budget from {budget:,.0f} to {budget + amount:,.0f} {currency}")
 
-    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
-                      currency: str) -> list[dict]:
-        """-dual: objective saved per extra unit of budget."""
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """The budget: one more unit is one more on the rhs; its price is the objective saved."""
         if not hasattr(model, "budget"):
             return []
-        return [{"rule": "budget", "name": "budget", "supplier": None, "material": None, "scenario": None,
-                 "period": None, "value": -float(duals.get(model.budget, 0.0)), "unit": f"{currency} per {currency}",
-                 "meaning": "objective saved per extra unit of budget", "input_row": None}]
+        return [Parameter({"rule": "budget", "name": "budget", "supplier": None, "material": None, "scenario": None,
+                           "period": None, "unit": f"{currency} per {currency}",
+                           "meaning": "objective saved per extra unit of budget", "input_row": None},
+                          ((model.budget, 1.0),), -1.0, float(data.settings.budget), None, None, currency)]
 
 
 RULE = Budget()

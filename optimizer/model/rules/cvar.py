@@ -11,7 +11,7 @@ import pyomo.environ as pyo
 
 from ...inputs.data import SourcingData
 from ..tree import ScenarioTree
-from .base import BuildContext, Relaxation, Rule, advice_row
+from .base import BuildContext, Parameter, Relaxation, Rule, advice_row
 
 
 class ConditionalValueAtRisk(Rule):
@@ -51,14 +51,15 @@ class ConditionalValueAtRisk(Rule):
         return advice_row(self.name, "CVaR cap", limit, limit + amount, currency,
                           f"raise cvar_max from {limit:,.0f} to {limit + amount:,.0f} {currency}")
 
-    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
-                      currency: str) -> list[dict]:
-        """-dual: objective saved per extra unit of cvar_max."""
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """cvar_max: one more unit is one more on the rhs; its price is the objective saved."""
         if not hasattr(model, "cvar_cap"):
             return []
-        return [{"rule": "CVaR cap", "name": "CVaR cap", "supplier": None, "material": None, "scenario": None,
-                 "period": None, "value": -float(duals.get(model.cvar_cap, 0.0)), "unit": f"{currency} per {currency}",
-                 "meaning": "objective saved per extra unit of cvar_max", "input_row": None}]
+        return [Parameter({"rule": "CVaR cap", "name": "CVaR cap", "supplier": None, "material": None,
+                           "scenario": None, "period": None, "unit": f"{currency} per {currency}",
+                           "meaning": "objective saved per extra unit of cvar_max", "input_row": None},
+                          ((model.cvar_cap, 1.0),), -1.0, float(data.settings.cvar_max), None, None, currency)]
 
 
 RULE = ConditionalValueAtRisk()

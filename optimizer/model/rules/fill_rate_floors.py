@@ -12,7 +12,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import linear_sum
 from ..tree import ScenarioTree
-from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, share_text
+from .base import BuildContext, Parameter, PathLimit, Relaxation, Rule, advice_row, objective_words, share_text
 
 
 class FillRateFloors(Rule):
@@ -71,17 +71,19 @@ class FillRateFloors(Rule):
             out.append(f"lower the {material} fill-rate floor from {share_text(current)} " + " and ".join(parts))
         return out
 
-    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
-                      currency: str) -> list[dict]:
-        """-dual x demand / 100: objective added by raising the floor one percentage point in that scenario."""
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """Each floor in percentage points: raising it one lowers the rhs by D_m / 100; its price is the
+        objective added."""
         total = data.total_demand().to_dict()
-        return [{"rule": "fill-rate floor", "name": f"{mat} fill rate", "supplier": None, "material": mat,
-                 "scenario": w, "period": None,
-                 "value": -float(duals.get(model.fill_rate_floor[mat, w], 0.0)) * total[mat] / 100,
-                 "unit": f"{currency} per percentage point",
-                 "meaning": f"{objective_words(data)} added by raising the {mat} floor in '{w}' by one percentage point",
-                 "input_row": None}
-                for (mat, w) in model.fill_rate_floor]
+        floors = data.fill_floors["min_fill_rate"].to_dict()
+        return [Parameter({"rule": "fill-rate floor", "name": f"{mat} fill rate", "supplier": None, "material": mat,
+                           "scenario": w, "period": None, "unit": f"{currency} per percentage point",
+                           "meaning": f"{objective_words(data)} added by raising the {mat} floor in '{w}' by one "
+                                      "percentage point", "input_row": None},
+                          ((con, -float(total[mat]) / 100),), 1.0, 100 * float(floors[(mat, w)]), 0.0, 100.0,
+                          "percentage point")
+                for (mat, w), con in model.fill_rate_floor.items()]
 
 
 RULE = FillRateFloors()

@@ -19,7 +19,8 @@ from ...inputs.data import SourcingData
 from ...inputs.names import suggestion
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
-from .base import BuildContext, PathLimit, Relaxation, Rule, SweepKey, advice_row, objective_words, row_id, share_text
+from .base import (BuildContext, Parameter, PathLimit, Relaxation, Rule, SweepKey, advice_row, objective_words, row_id,
+                   share_text)
 
 SHEET = "origin_caps"
 SHARE_COLUMNS = ["cap", "country", "stage", "material", "scenario", "period", "supplied_through", "demand",
@@ -227,22 +228,24 @@ class ShareCap(Rule):
     def price_name(self, covered: Coverage) -> str:
         return covered.cap.name
 
-    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
-                      currency: str) -> list[dict]:
-        """-sum of the cap's duals x demand / 100: objective saved by one more percentage point of share."""
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """Each covered material's share, in percentage points: one more moves the rhs of each scenario's
+        row by D_m / 100 (per period: each node's by D_mt / 100); its price is the objective saved."""
         total = data.total_demand().to_dict()
         demand = data.demand["quantity"].to_dict()
         period_of = tree.nodes["period"].to_dict()
-        saving: dict[tuple, float] = {}
+        moves: dict[tuple, list] = {}
         for key, con in getattr(model, self.component).items():
-            saving[key[:-1]] = saving.get(key[:-1], 0.0) - float(duals.get(con, 0.0)) * total[key[-2]] / 100
+            moves.setdefault(key[:-1], []).append((con, float(total[key[-2]]) / 100))
         for key, con in getattr(model, f"{self.component}_per_period").items():
-            saving[key[:-1]] = (saving.get(key[:-1], 0.0)
-                                - float(duals.get(con, 0.0)) * demand[(key[-2], period_of[key[-1]])] / 100)
-        return [{"rule": self.price_rule, "name": self.price_name(covered), "supplier": None,
-                 "material": covered.material, "scenario": None, "period": None,
-                 "value": saving.get(self.prefix(covered), 0.0), "unit": f"{currency} per percentage point",
-                 "meaning": self.meaning(covered, data), "input_row": covered.cap.id}
+            moves.setdefault(key[:-1], []).append((con, float(demand[(key[-2], period_of[key[-1]])]) / 100))
+        return [Parameter({"rule": self.price_rule, "name": self.price_name(covered), "supplier": None,
+                           "material": covered.material, "scenario": None, "period": None,
+                           "unit": f"{currency} per percentage point", "meaning": self.meaning(covered, data),
+                           "input_row": covered.cap.id},
+                          tuple(moves.get(self.prefix(covered), ())), -1.0, 100 * covered.cap.max_share, 0.0, None,
+                          "percentage point")
                 for covered in self.coverage(data)]
 
     # --- sweeps

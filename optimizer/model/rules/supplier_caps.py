@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 from ...inputs.data import SourcingData
 from ..terms import inflows_of, linear_sum, path_keys
 from ..tree import ScenarioTree
-from .base import BuildContext, PathLimit, Relaxation, Rule, advice_row, objective_words, row_id, share_text
+from .base import BuildContext, Parameter, PathLimit, Relaxation, Rule, advice_row, objective_words, row_id, share_text
 from .origin_caps import covered_materials
 
 SHEET = "supplier_caps"
@@ -76,18 +76,21 @@ class SupplierCaps(Rule):
                           f"let {cap.supplier} supply {share_text(cap.max_share + amount)} of {what} "
                           f"instead of {share_text(cap.max_share)}", material=cap.material)
 
-    def shadow_prices(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, duals: dict,
-                      currency: str) -> list[dict]:
-        """-sum of the cap's duals x demand / 100: objective saved by one more percentage point of share."""
+    def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
+                   currency: str) -> list[Parameter]:
+        """Each capped supplier's share of a material, in percentage points: one more moves each scenario's
+        rhs by D_m / 100; its price is the objective saved."""
         total = data.total_demand().to_dict()
-        saving: dict[tuple, float] = {}
+        moves: dict[tuple, list] = {}
         for (position, mat, _), con in model.supplier_cap.items():
-            saving[(position, mat)] = saving.get((position, mat), 0.0) - float(duals.get(con, 0.0)) * total[mat] / 100
-        return [{"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier, "material": mat,
-                 "scenario": None, "period": None, "value": saving.get((cap.position, mat), 0.0),
-                 "unit": f"{currency} per percentage point",
-                 "meaning": f"{objective_words(data)} saved if {cap.supplier} could supply one more percentage point of "
-                            f"{mat} demand", "input_row": cap.id}
+            moves.setdefault((position, mat), []).append((con, float(total[mat]) / 100))
+        return [Parameter({"rule": "supplier cap", "name": f"{cap.supplier} cap", "supplier": cap.supplier,
+                           "material": mat, "scenario": None, "period": None,
+                           "unit": f"{currency} per percentage point",
+                           "meaning": f"{objective_words(data)} saved if {cap.supplier} could supply one more "
+                                      f"percentage point of {mat} demand", "input_row": cap.id},
+                          tuple(moves.get((cap.position, mat), ())), -1.0, 100 * cap.max_share, 0.0, None,
+                          "percentage point")
                 for cap, mat in self.coverage(data)]
 
 
