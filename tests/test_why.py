@@ -44,9 +44,17 @@ def test_entry_price_range_and_both_sides_of_a_kink_by_hand():
     assert offers.loc["China refiners", "in_plan"]
     assert offers.loc["China refiners", "low"] == pytest.approx(0)
     assert offers.loc["China refiners", "high"] == pytest.approx(30, rel=1e-3)
-    capacity = rows(why, "capacity").loc["China refiners"]
-    assert capacity["low"] == pytest.approx(15) and capacity["high"] == pytest.approx(20)
-    assert "one more kg saves 15.00 USD, one fewer costs 20.00 USD" in capacity["line"]
+    capacity = rows(why, "shadow price").loc["China refiners"]
+    assert capacity["one_more"] == pytest.approx(15) and capacity["one_fewer"] == pytest.approx(20)
+    assert "one more kg saves 15.00 USD, one fewer kg costs 20.00 USD" in capacity["line"]
+    # whichever side HiGHS reports, it holds on that side of 60 only: 15 up to 100 (China then covers all
+    # demand), 20 down to 0 (each unit fewer comes from Lynas)
+    assert capacity["now"] == 60 and "kink" in capacity["line"]
+    if capacity["shadow_price"] == pytest.approx(15):
+        assert (capacity["low"], capacity["high"]) == (pytest.approx(60), pytest.approx(100, abs=1e-4))
+    else:
+        assert capacity["shadow_price"] == pytest.approx(20)
+        assert (capacity["low"], capacity["high"]) == (pytest.approx(0, abs=1e-4), pytest.approx(60))
 
 
 def test_duals_are_d_objective_d_rhs_so_a_binding_capacity_has_a_positive_shadow_price():
@@ -117,13 +125,14 @@ def test_bundled_capacity_sides_match_re_solves():
     data = so.read_instance(so.bundled_instance())
     base = so.solve(data).objective
     why = so.why_these_suppliers(data)
-    capacities = why.table[why.table["kind"] == "capacity"]
+    table = why.table
+    capacities = table[(table["kind"] == "shadow price") & (table["rule"] == "contract capacity")]
     assert len(capacities)
-    kinked = capacities[(capacities["low"] - capacities["high"]).abs() > 1e-6]
+    kinked = capacities[(capacities["one_more"] - capacities["one_fewer"]).abs() > 1e-6]
     sample = capacities.head(2) if kinked.empty else kinked.head(2)
     for r in sample.itertuples(index=False):
         key = (r.supplier, r.material, r.period)
-        for step, expected in ((1.0, r.low), (-1.0, -r.high)):
+        for step, expected in ((1.0, r.one_more), (-1.0, -r.one_fewer)):
             offers = data.offers.copy()
             offers.loc[key, "capacity"] += step
             assert base - _objective_with_plan(replace(data, offers=offers)) == pytest.approx(expected, abs=1e-4)
@@ -182,3 +191,115 @@ def test_a_result_gives_its_model_size_so_the_why_needs_no_extra_build():
     assert so.why_these_suppliers(data, result.variables).table.equals(so.why_these_suppliers(data).table)
     skipped = so.why_these_suppliers(data, WHY_LIMIT + 1)
     assert skipped.table.empty and f"{WHY_LIMIT + 1:,} variables" in skipped.note
+
+
+# --- the range of each shadow price's right-hand side
+
+def _cap_case(share: float, lynas_capacity: float = 50) -> dict:
+    """Demand 100 (penalty 1000), China at 10 unlimited, Lynas at 30 with capacity 50, China capped at share."""
+    return make(suppliers=[supplier("China refiners", "contract", "China"), supplier("Lynas", "contract", "Malaysia")],
+                offers=[{"supplier": "China refiners", "material": "Dy", "price": 10},
+                        {"supplier": "Lynas", "material": "Dy", "price": 30, "capacity": lynas_capacity}],
+                origin_caps=[{"country": "China", "max_share": share}])
+
+
+def _price_of(why, rule: str):
+    table = why.table
+    found = table[(table["kind"] == "shadow price") & (table["rule"] == rule)]
+    assert len(found) == 1, found
+    return found.iloc[0]
+
+
+def test_a_cap_price_holds_down_to_where_lynas_runs_out_by_hand():
+    """At 60%: one more point moves a unit from Lynas (30) to China (10): 20 saved, on both sides. Below 50%
+    China and Lynas together fall short and each point fewer is a shortage at 1000 instead of China at 10;
+    above 100% nothing is left to move. So 20 per point holds from 50% to 100%."""
+    row = _price_of(so.why_these_suppliers(so.from_frames(make(**_cap_case(0.6)))), "origin cap")
+    assert row["now"] == pytest.approx(60)
+    assert row["shadow_price"] == pytest.approx(20)
+    assert (row["low"], row["high"]) == (pytest.approx(50, abs=1e-6), pytest.approx(100, abs=1e-6))
+    assert row["one_more"] == pytest.approx(20) and row["one_fewer"] == pytest.approx(20)
+    assert "holds from 50.0% to 100.0%" in row["line"] and "kink" not in row["line"]
+
+
+def test_a_cap_at_the_kink_gives_both_sides_by_hand():
+    """At exactly 50%: one more point saves 20 (Lynas to China), one fewer costs 1000 - 10 = 990 (a
+    shortage instead of China: Lynas is full). Whichever side HiGHS reports holds on its own side only."""
+    row = _price_of(so.why_these_suppliers(so.from_frames(make(**_cap_case(0.5)))), "origin cap")
+    assert row["one_more"] == pytest.approx(20) and row["one_fewer"] == pytest.approx(990)
+    assert "one more percentage point saves 20.00 USD, one fewer percentage point costs 990.00 USD" in row["line"]
+    assert "kink" in row["line"]
+    if row["shadow_price"] == pytest.approx(20):
+        assert (row["low"], row["high"]) == (pytest.approx(50), pytest.approx(100, abs=1e-6))
+    else:
+        assert row["shadow_price"] == pytest.approx(990)
+        assert (row["low"], row["high"]) == (pytest.approx(0, abs=1e-6), pytest.approx(50))
+
+
+def _floor_case(floor: float, lynas: bool, penalty: float) -> dict:
+    """Demand 100, China at 10 with capacity 60, Lynas at 30 unlimited (or none), a fill-rate floor."""
+    suppliers = [supplier("China refiners", "contract", "China")]
+    offers = [{"supplier": "China refiners", "material": "Dy", "price": 10, "capacity": 60}]
+    if lynas:
+        suppliers.append(supplier("Lynas", "contract", "Malaysia"))
+        offers.append({"supplier": "Lynas", "material": "Dy", "price": 30})
+    return make(materials=[{"material": "Dy", "shortage_penalty": penalty}], suppliers=suppliers, offers=offers,
+                service_levels=[{"min_fill_rate": floor}])
+
+
+def test_a_floor_that_does_not_bind_costs_nothing_up_to_what_can_be_bought_by_hand():
+    """Only China's 60 to buy: a 50% floor does not bind, and any floor up to 60% changes nothing; above
+    60% no plan meets it."""
+    row = _price_of(so.why_these_suppliers(so.from_frames(make(**_floor_case(0.5, False, 50)))), "fill-rate floor")
+    assert row["shadow_price"] == pytest.approx(0, abs=1e-9)
+    assert (row["low"], row["high"]) == (pytest.approx(0), pytest.approx(60, abs=1e-4))
+    assert "does not bind" in row["line"] and "from 0.0% to 60.0%" in row["line"]
+
+
+def test_a_binding_floor_costs_lynas_over_the_shortage_above_what_china_covers_by_hand():
+    """Penalty 20 below Lynas's 30: without a floor China's 60 and a shortage of 40. At 80% each point more
+    buys a Lynas unit instead of a shortage: 10 added, from 60% (China alone meets it) to 100%."""
+    row = _price_of(so.why_these_suppliers(so.from_frames(make(**_floor_case(0.8, True, 20)))), "fill-rate floor")
+    assert row["shadow_price"] == pytest.approx(10)
+    assert (row["low"], row["high"]) == (pytest.approx(60, abs=1e-6), pytest.approx(100))
+    assert row["one_more"] == pytest.approx(10) and row["one_fewer"] == pytest.approx(10)
+    assert "one more percentage point costs 10.00 USD, one fewer percentage point saves 10.00 USD" in row["line"]
+
+
+@pytest.mark.parametrize("kind", ["origin cap", "per-period origin cap", "supplier cap", "fill-rate floor",
+                                  "budget", "CVaR cap", "contract capacity"])
+def test_each_rules_range_against_re_solves_of_the_raw_table(kind):
+    """test_shadow_prices' hand-worked instances, one per rule: the Why row's price is the shadow-price
+    table's, and its range is checked by moving the rule's row in the raw input and solving afresh: halfway
+    to each end the optimum is on the price's line; a little past an end that is not the rule's own limit
+    (a share of 0 or a floor of 100%), it is off the line or no plan exists."""
+    from test_shadow_prices import CASES, _moved
+
+    case = CASES[kind]
+    data = so.from_frames(case.frames)
+    base = so.solve(data)
+    table = base.shadow_prices
+    row = _price_of(so.why_these_suppliers(data), case.rule)
+    assert row["shadow_price"] == pytest.approx(float(table.loc[table["rule"] == case.rule, "value"].sum()), rel=1e-6)
+    assert row["shadow_price"] == pytest.approx(case.expected, rel=1e-6)
+    slope = row["shadow_price"] if case.tightens_upward else -row["shadow_price"]  # d objective / d unit
+
+    def objective_at(units: float):
+        result = so.solve(so.from_frames(_moved(case, (units - row["now"]) / case.per)))
+        return result.objective if result.status == "optimal" else None
+
+    def on_line(units: float) -> bool:
+        value = objective_at(units)
+        return value is not None and value == pytest.approx(base.objective + slope * (units - row["now"]),
+                                                             rel=1e-7, abs=1e-6)
+
+    natural = (0.0, 100.0) if row["unit"] == "percentage point" else (0.0,)  # a share, or a capacity or budget
+    checked = 0
+    for end, outward in ((row["low"], -1.0), (row["high"], 1.0)):
+        if not (end == end) or abs(end - row["now"]) < 1e-9:
+            continue
+        assert on_line(row["now"] + 0.5 * (end - row["now"])), (kind, end)
+        if end not in natural:
+            assert not on_line(end + outward * max(1e-3 * abs(end), 1e-2)), (kind, end)
+        checked += 1
+    assert checked, row["line"]

@@ -1,11 +1,14 @@
 """Why these suppliers: the price range over which each contract offer keeps the plan optimal, the price
-at which an offer left out would enter, what one unit more or less of a binding capacity is worth on
-each side, and whether the optimum is unique.
+at which an offer left out would enter, for every shadow price the range of its right-hand side over which
+it holds and what one unit more or fewer is worth on each side, and whether the optimum is unique.
 
 The model is handed to HiGHS once; each question changes the offer's price (its objective coefficients and,
 with a CVaR term, budget or CVaR cap, its coefficients in those rows too, which plain cost ranging would
-miss) or a capacity, and re-solves warm. "The plan stays optimal" means: with the contracts and reservations
-held at the plan's values, re-optimising the recourse costs no more than the best plan at that price.
+miss) or a right-hand side (a cap's share moves one row per scenario, so single-row ranging would miss it
+too), and re-solves warm. "The plan stays optimal" means: with the contracts and reservations held at the
+plan's values, re-optimising the recourse costs no more than the best plan at that price. A shadow price
+"holds" where the objective, as a function of the right-hand side, stays on the straight line of that slope
+(it is convex and piecewise linear, so that is one interval; its ends are found where the tangents cross).
 Owns these questions only; solving is solving.solver's.
 """
 
@@ -19,6 +22,9 @@ import pyomo.environ as pyo
 
 from ..inputs.data import SourcingData
 from ..model import build
+from ..model.formulation import capacity_parameters
+from ..model.rules import RULES
+from ..model.rules.base import Parameter
 from ..solving.solver import OPTIMAL, hand_over
 
 #: How far a price is moved when looking for the edge of its range: 0 to MAX_FACTOR x today's price.
@@ -27,12 +33,18 @@ MAX_FACTOR = 4.0
 STEPS = 12
 #: Above this many variables the questions are not asked (each is dozens of re-solves of the whole model).
 WHY_LIMIT = 20_000
-WHY_COLUMNS = ["kind", "supplier", "material", "period", "in_plan", "price", "low", "high", "unit", "line"]
+#: Re-solves allowed per edge of a shadow price's range (each tangent crossing finds the next kink).
+REACH_STEPS = 30
+#: offer rows: price and its range low..high in unit; shadow-price rows: the right-hand side now and the range
+#: low..high over which shadow_price (in value_unit) holds, in unit, and the objective moved by one unit more
+#: and one unit fewer (in the direction of the shadow-price table's meaning).
+WHY_COLUMNS = ["kind", "rule", "name", "supplier", "material", "scenario", "period", "in_plan", "price", "now", "low",
+               "high", "unit", "shadow_price", "one_more", "one_fewer", "value_unit", "line"]
 
 
 @dataclass
 class WhyAnalysis:
-    """table: one row per contract offer (price range, entry price) and per binding capacity (both sides);
+    """table: one row per contract offer (price range, entry price) and per shadow price (range, both sides);
     lines: the most telling sentences for the Summary; unique: whether the optimum is unique (no nonbasic
     decision with a zero reduced cost)."""
 
@@ -61,6 +73,11 @@ class _Lp:
         self.index = np.asarray(lp.a_matrix_.index_)
         self.value = np.asarray(lp.a_matrix_.value_)
         self.cost = np.asarray(lp.col_cost_, dtype=float)
+        self.row_lower = np.asarray(lp.row_lower_, dtype=float)
+        self.row_upper = np.asarray(lp.row_upper_, dtype=float)
+        self.rows_of: dict[int, list[int]] = {}  # id(constraint) -> its rows (a ranged one has two)
+        for i, (con, _) in enumerate(self.form.rows):
+            self.rows_of.setdefault(id(con), []).append(i)
         self.lower = np.asarray(lp.col_lower_, dtype=float)
         self.upper = np.asarray(lp.col_upper_, dtype=float)
         self.first_stage = np.array([self.column[id(v)] for v in list(model.contract_quantity.values())
@@ -176,55 +193,175 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None) -> Why
             line = f"{supplier} {material} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f})"
         else:
             line = f"{supplier} {material} stays out of the plan even at a price of 0"
-        rows.append({"kind": "offer price", "supplier": supplier, "material": material, "period": None,
+        rows.append({"kind": "offer price", "name": f"{supplier} {material}", "supplier": supplier, "material": material, "period": None,
                      "in_plan": signed, "price": price, "low": price * low,
                      "high": price * high if np.isfinite(high) and high < MAX_FACTOR else np.nan,
                      "unit": unit, "line": line})
     lp.scale_price([], 1.0)
-    rows += _capacity_sides(lp, data, currency, units)
+    rows += _shadow_price_ranges(lp, data, currency)
     table = pd.DataFrame(rows, columns=WHY_COLUMNS)
     unique, note = _uniqueness(lp)
     return WhyAnalysis(table, _telling(table), unique, note)
 
 
-def _capacity_sides(lp: _Lp, data: SourcingData, currency: str, units: pd.Series) -> list[dict]:
-    """For each contract capacity that binds: what one unit more saves and one unit less costs (re-solves)."""
-    model = lp.built.model
-    rows = []
-    for key, con in model.contract_capacity.items():
-        supplier, material, period = key
-        var = model.contract_quantity[key]
-        j = lp.column.get(id(var))
-        if j is None:
-            continue
-        capacity = float(pyo.value(con.upper))
-        if lp.plan[lp.position[j]] < capacity - 1e-7:
-            continue
-        row_index = [i for i, (c, _) in enumerate(lp.form.rows) if c is con]
-        step = 1.0
+class _Along:
+    """The LP with one right-hand side (a rules.base.Parameter) moved t units from its value now."""
 
-        def objective_at(bound: float) -> float:
-            if row_index:
-                offset = float(lp.form.rhs[row_index[0]]) - capacity
-                lp.highs.changeRowBounds(row_index[0], -np.inf, bound + offset)
+    def __init__(self, lp: _Lp, parameter: Parameter):
+        rows, steps = [], []
+        for con, step in parameter.moves:
+            for i in lp.rows_of.get(id(con), ()):
+                rows.append(i)
+                steps.append(step)
+        self.lp, self.rows, self.steps = lp, np.asarray(rows, dtype=np.int32), np.asarray(steps, dtype=float)
+        self.lower, self.upper = lp.row_lower[self.rows], lp.row_upper[self.rows]
+
+    def move(self, t: float) -> None:
+        # an infinite side stays infinite (inf + finite), the stated side moves
+        self.lp.highs.changeRowsBounds(len(self.rows), self.rows, self.lower + self.steps * t,
+                                       self.upper + self.steps * t)
+
+    def at(self, t: float) -> tuple[bool, float, float]:
+        """Whether the LP is solved to optimality t units away, its objective and d objective / d t there
+        (sum of its rows' duals x their steps: one subgradient at a kink)."""
+        self.move(t)
+        status, objective = self.lp.run()
+        if status != OPTIMAL:
+            return False, np.nan, np.nan
+        duals = np.asarray(self.lp.highs.getSolution().row_dual, dtype=float)[self.rows]
+        return True, objective, float(duals @ self.steps)
+
+
+def _reach(along: _Along, f0: float, s0: float, far: float) -> float:
+    """How far t goes from 0 towards far (either sign) with the objective on the line f0 + s0 t.
+
+    The objective is convex in t, so the line is a support and the points on it are one interval. From a
+    point off the line, the crossing of its tangent with the line is the next candidate: exact at the kink
+    that ends the interval, and at worst one kink nearer it each step. Infeasible points are halved."""
+    tolerance = 1e-8 * max(1.0, abs(f0))
+    inner, outer, point, tangent = 0.0, far, far, False
+    for _ in range(REACH_STEPS):
+        solved, value, slope = along.at(point)
+        if solved and abs(value - (f0 + s0 * point)) <= tolerance:
+            if point == far or tangent:
+                return point
+            inner, point, tangent = point, (point + outer) / 2, False
+        else:
+            outer = point
+            crossing = np.nan
+            if solved and abs(slope - s0) > 1e-12 * max(1.0, abs(s0)):
+                crossing = (value - slope * point - f0) / (s0 - slope)
+            tangent = bool(min(inner, outer) < crossing < max(inner, outer))
+            point = crossing if tangent else (inner + outer) / 2
+        if abs(outer - inner) <= 1e-9 * max(1.0, abs(far)):
+            break
+    return inner
+
+
+def _shown(value: float, unit: str) -> str:
+    if unit == "percentage point":
+        return f"{value:.1f}%"
+    return f"{value:,.2f} {unit}"
+
+
+def _effect(amount: float, verb: str, currency: str) -> str:
+    """'saves 15.00 USD' / 'costs 20.00 USD', turned round when the amount has the other sign."""
+    if amount < 0:
+        verb, amount = {"saves": "costs", "costs": "saves"}[verb], -amount
+    return f"{verb} {amount:,.2f} {currency}"
+
+
+def _shadow_price_ranges(lp: _Lp, data: SourcingData, currency: str) -> list[dict]:
+    """For every policy rule's shadow price and every binding contract capacity: the range of its right-hand
+    side over which the price holds, and what one unit more and one unit fewer are worth (re-solves)."""
+    model, tree = lp.built.model, lp.built.tree
+    parameters = [p for rule in RULES for p in rule.parameters(model, data, tree, currency)]
+    values = lp.values()
+    for parameter in capacity_parameters(model, data, currency):
+        key = parameter.row["supplier"], parameter.row["material"], parameter.row["period"]
+        column = lp.column.get(id(model.contract_quantity[key]))
+        if column is not None and values[column] >= parameter.now - 1e-7:
+            parameters.append(parameter)  # at capacity; the others cost nothing to loosen
+    f0, rows = lp.objective, []
+    for parameter in parameters:
+        along = _Along(lp, parameter)
+        if not len(along.rows):
+            continue  # nothing passes through what it limits: it cannot bind
+        _, _, s0 = along.at(0.0)
+        room = max(abs(parameter.now), 1.0) * (MAX_FACTOR - 1)
+        up = room if parameter.highest is None else parameter.highest - parameter.now
+        down = room if parameter.lowest is None else parameter.now - parameter.lowest
+        # loosening a rule whose price is 0 keeps the plan feasible and cannot save (0 is a subgradient of a
+        # convex function): that side holds all the way, without a re-solve
+        loosens = 1.0 if parameter.sign < 0 else -1.0
+        ends = []
+        for direction, far in ((1.0, up), (-1.0, down)):
+            if far <= 0:
+                ends.append(0.0)
+            elif abs(s0) < 1e-12 and direction == loosens:
+                ends.append(direction * far)
             else:
-                lp.highs.changeColBounds(j, float(lp.lower[j]), bound)
-            _, value = lp.run()
-            return value
-
-        more = lp.objective - objective_at(capacity + step)
-        fewer = objective_at(capacity - step) - lp.objective
-        objective_at(capacity)
-        lp.run()
-        if max(abs(more), abs(fewer)) < 1e-6:
-            continue
-        unit = units[material]
-        line = (f"{supplier} {material} capacity in {period}: one more {unit} saves {more:,.2f} {currency}, "
-                f"one fewer costs {fewer:,.2f} {currency}")
-        rows.append({"kind": "capacity", "supplier": supplier, "material": material, "period": period,
-                     "in_plan": True, "price": np.nan, "low": more, "high": fewer, "unit": f"{currency}/{unit}",
-                     "line": line})
+                ends.append(_reach(along, f0, s0, direction * far))
+        sides = []
+        for t, end in ((1.0, ends[0]), (-1.0, ends[1])):
+            if abs(end) >= 1.0:  # one unit is inside the range: on the line
+                sides.append(parameter.sign * s0)
+            elif (up if t > 0 else down) < 1.0:
+                sides.append(np.nan)  # no room for one unit
+            else:
+                solved, value, _ = along.at(t)
+                sides.append(parameter.sign * (value - f0) * t if solved else np.inf)
+        along.move(0.0)
+        one_more, one_fewer = sides
+        high, low = parameter.now + ends[0], parameter.now + ends[1]
+        if parameter.highest is None and ends[0] >= up - 1e-9:
+            high = np.nan  # holds as far as was looked: no end found
+        if parameter.lowest is None and ends[1] <= -down + 1e-9:
+            low = np.nan
+        rows.append(_price_row(parameter, parameter.sign * s0, low, high, one_more, one_fewer, currency))
+    lp.run()
     return rows
+
+
+def _price_row(parameter: Parameter, price: float, low: float, high: float, one_more: float, one_fewer: float,
+               currency: str) -> dict:
+    """A shadow price's row of the table, with its sentence."""
+    row, unit = parameter.row, parameter.unit
+    label = row["name"]
+    if row["material"] and row["material"] not in label:
+        label += f" on {row['material']}"
+    label += f" in '{row['scenario']}'" if row["scenario"] else ""
+    label += f" in {row['period']}" if row["period"] else ""
+    now = _shown(parameter.now, unit)
+    more_verb, fewer_verb = ("saves", "costs") if parameter.sign < 0 else ("costs", "saves")
+    if low == low and high == high:
+        span = f"from {_shown(low, unit)} to {_shown(high, unit)}"
+    elif high == high:
+        span = f"up to {_shown(high, unit)}"
+    elif low == low:
+        span = f"from {_shown(low, unit)} up"
+    else:
+        span = "at any value"
+    flat = abs(price) < 1e-9 and all(not (v == v) or abs(v) < 1e-6 for v in (one_more, one_fewer))
+    if flat:
+        line = f"{label} (now {now}) does not bind: anywhere {span} it changes nothing"
+    else:
+        sides = []
+        for amount, side, verb in ((one_more, "one more", more_verb), (one_fewer, "one fewer", fewer_verb)):
+            if amount == np.inf:
+                sides.append(f"{side} {unit} leaves no plan that meets every rule")
+            elif amount == amount:
+                sides.append(f"{side} {unit} {_effect(amount, verb, currency)}")
+        near = 1e-7 * max(1.0, abs(parameter.now))
+        kink = " (a kink: each side has its own price)" if (abs(low - parameter.now) <= near
+                                                              or abs(high - parameter.now) <= near) else ""
+        line = (f"{label} (now {now}): {', '.join(sides) or 'no room to move it by one'}; "
+                f"its shadow price of {price:,.2f} {row['unit']} holds {span}{kink}")
+    return {"kind": "shadow price", "rule": row["rule"], "name": row["name"], "supplier": row["supplier"],
+            "material": row["material"], "scenario": row["scenario"], "period": row["period"], "in_plan": None,
+            "price": np.nan, "now": parameter.now, "low": low, "high": high, "unit": unit, "shadow_price": price,
+            "one_more": one_more if np.isfinite(one_more) else np.nan,
+            "one_fewer": one_fewer if np.isfinite(one_fewer) else np.nan, "value_unit": row["unit"], "line": line}
 
 
 def _uniqueness(lp: _Lp) -> tuple[bool, str]:
@@ -245,16 +382,20 @@ def _uniqueness(lp: _Lp) -> tuple[bool, str]:
 
 def _telling(table: pd.DataFrame) -> list[str]:
     """The two or three most telling lines: the offer left out that is closest to entering, the signed offer
-    closest to losing its place, and the capacity worth most."""
+    closest to losing its place, and the shadow price worth most (a cap on a country first: the price of
+    de-risking)."""
     lines = []
     offers = table[table["kind"] == "offer price"]
-    out = offers[~offers["in_plan"] & (offers["low"] > 0)]
+    signed = offers["in_plan"].astype(bool)
+    out = offers[~signed & (offers["low"] > 0)]
     if len(out):
         lines.append(out.loc[(out["low"] / out["price"]).idxmax(), "line"])
-    signed = offers[offers["in_plan"] & offers["high"].notna()]
-    if len(signed):
-        lines.append(signed.loc[(signed["high"] / signed["price"]).idxmin(), "line"])
-    capacities = table[table["kind"] == "capacity"]
-    if len(capacities):
-        lines.append(capacities.loc[capacities["low"].abs().idxmax(), "line"])
+    kept = offers[signed & offers["high"].notna()]
+    if len(kept):
+        lines.append(kept.loc[(kept["high"] / kept["price"]).idxmin(), "line"])
+    prices = table[(table["kind"] == "shadow price") & (table["shadow_price"].abs() > 1e-9)]
+    caps = prices[prices["rule"].isin(["origin cap", "single-country cap"])]
+    chosen = caps if len(caps) else prices
+    if len(chosen):
+        lines.append(chosen.loc[chosen["shadow_price"].abs().idxmax(), "line"])
     return lines

@@ -309,7 +309,9 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                     book.table(sheet, table)
             if why is not None:
                 book.table("Why", why.table.rename(columns={"line": "in words"}),
-                           title=why.note or "Price ranges re-solved by HiGHS: the plan stays optimal within them")
+                           title=why.note or "Re-solved by HiGHS: the price range of each offer within which the plan "
+                                             "stays optimal, and the range of each rule or capacity within which its "
+                                             "shadow price holds")
             glance = add_plan_charts(book, result)
         elif not result.explanation.empty:
             why_no_plan(book, result.explanation)

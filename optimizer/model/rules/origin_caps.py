@@ -244,7 +244,7 @@ class ShareCap(Rule):
                            "material": covered.material, "scenario": None, "period": None,
                            "unit": f"{currency} per percentage point", "meaning": self.meaning(covered, data),
                            "input_row": covered.cap.id},
-                          tuple(moves.get(self.prefix(covered), ())), -1.0, 100 * covered.cap.max_share, 0.0, None,
+                          tuple(moves.get(self.prefix(covered), ())), -1.0, 100 * covered.cap.max_share, 0.0, 100.0,
                           "percentage point")
                 for covered in self.coverage(data)]
 

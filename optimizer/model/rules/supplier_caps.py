@@ -89,7 +89,7 @@ class SupplierCaps(Rule):
                            "unit": f"{currency} per percentage point",
                            "meaning": f"{objective_words(data)} saved if {cap.supplier} could supply one more "
                                       f"percentage point of {mat} demand", "input_row": cap.id},
-                          tuple(moves.get((cap.position, mat), ())), -1.0, 100 * cap.max_share, 0.0, None,
+                          tuple(moves.get((cap.position, mat), ())), -1.0, 100 * cap.max_share, 0.0, 100.0,
                           "percentage point")
                 for cap, mat in self.coverage(data)]
 
