@@ -35,8 +35,8 @@ STEPS = 12
 WHY_LIMIT = 20_000
 #: Re-solves allowed per edge of a shadow price's range (each tangent crossing finds the next kink).
 REACH_STEPS = 30
-#: offer rows: price and its range low..high in unit; shadow-price rows: the right-hand side now and the range
-#: low..high over which shadow_price (in value_unit) holds, in unit, and the objective moved by one unit more
+#: offer rows: price (also as now) and its range low..high in unit; shadow-price rows: the right-hand side now
+#: and the range low..high over which shadow_price (in value_unit) holds, in unit, and the objective moved by one unit more
 #: and one unit fewer (in the direction of the shadow-price table's meaning).
 WHY_COLUMNS = ["kind", "rule", "name", "supplier", "material", "scenario", "period", "in_plan", "price", "now", "low",
                "high", "unit", "shadow_price", "one_more", "one_fewer", "value_unit", "line"]
@@ -144,7 +144,7 @@ def _edge(inside: float, outside: float, holds) -> float:
 
 
 def why_these_suppliers(data: SourcingData, variables: int | None = None) -> WhyAnalysis:
-    """Price ranges and entry prices of the contract offers, both sides of binding capacities, uniqueness.
+    """Price ranges and entry prices of the contract offers, the range and both sides of every shadow price, uniqueness.
 
     variables: the model's size when the caller knows it (a Result's run_info), which spares a build to
     find out whether the model is small enough to ask.
@@ -193,8 +193,9 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None) -> Why
             line = f"{supplier} {material} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f})"
         else:
             line = f"{supplier} {material} stays out of the plan even at a price of 0"
-        rows.append({"kind": "offer price", "name": f"{supplier} {material}", "supplier": supplier, "material": material, "period": None,
-                     "in_plan": signed, "price": price, "low": price * low,
+        rows.append({"kind": "offer price", "name": f"{supplier} {material}", "supplier": supplier,
+                     "material": material, "period": None,
+                     "in_plan": signed, "price": price, "now": price, "low": price * low,
                      "high": price * high if np.isfinite(high) and high < MAX_FACTOR else np.nan,
                      "unit": unit, "line": line})
     lp.scale_price([], 1.0)
@@ -342,9 +343,12 @@ def _price_row(parameter: Parameter, price: float, low: float, high: float, one_
         span = f"from {_shown(low, unit)} up"
     else:
         span = "at any value"
-    flat = abs(price) < 1e-9 and all(not (v == v) or abs(v) < 1e-6 for v in (one_more, one_fewer))
+    flat = abs(price) < 1e-9 and all(not (v == v) or v == np.inf or abs(v) < 1e-6 for v in (one_more, one_fewer))
     if flat:
         line = f"{label} (now {now}) does not bind: anywhere {span} it changes nothing"
+        for amount, side in ((one_more, "one more"), (one_fewer, "one fewer")):
+            if amount == np.inf:
+                line += f"; {side} {unit} leaves no plan that meets every rule"
     else:
         sides = []
         for amount, side, verb in ((one_more, "one more", more_verb), (one_fewer, "one fewer", fewer_verb)):

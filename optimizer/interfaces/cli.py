@@ -158,7 +158,7 @@ def solve(
                                                        "this folder.")] = None,
     pdf: PdfOpt = None,
     why: Annotated[bool, typer.Option("--why/--no-why", help="Explain the plan: price ranges and entry prices of "
-                                      "the offers, both sides of binding capacities (re-solves).")] = True,
+                                      "the offers, the range and both sides of every shadow price (re-solves).")] = True,
     cap: CapOpt = None, fill_rate: FillOpt = None, cvar_weight: WeightOpt = None, cvar_level: LevelOpt = None,
     scale_capacity: CapacityOpt = None, scale_price: PriceOpt = None, drop_supplier: DropOpt = None,
     probability: ProbabilityOpt = None,

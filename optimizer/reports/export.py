@@ -308,10 +308,7 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                 else:
                     book.table(sheet, table)
             if why is not None:
-                book.table("Why", why.table.rename(columns={"line": "in words"}),
-                           title=why.note or "Re-solved by HiGHS: the price range of each offer within which the plan "
-                                             "stays optimal, and the range of each rule or capacity within which its "
-                                             "shadow price holds")
+                why_sheet(book, why)
             glance = add_plan_charts(book, result)
         elif not result.explanation.empty:
             why_no_plan(book, result.explanation)
@@ -346,6 +343,24 @@ def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, no
         first_zero = end - int(zero.sum())
         book.sheets[sheet].write_string(first_zero, len(table.columns), f"From here: {note.format(n=int(zero.sum()))}.",
                                         book.formats["note"])
+
+
+#: The Why sheet: each sentence first, wrapped, then the figures it rests on (the API keeps every column).
+WHY_SHEET_COLUMNS = ["line", "kind", "name", "scenario", "period", "now", "low", "high", "unit", "shadow_price",
+                     "one_more", "one_fewer"]
+WHY_WORDS_WIDTH = 80
+
+
+def why_sheet(book: Workbook, why) -> None:
+    """The Why sheet (analysis.why.WhyAnalysis): a sentence per offer and per shadow price, with its range."""
+    table = why.table[[c for c in WHY_SHEET_COLUMNS if c in why.table.columns]].rename(columns={"line": "in words"})
+    end = book.table("Why", table, title=why.note or "Re-solved by HiGHS: the price range of each offer within "
+                     "which the plan stays optimal, and the range of each rule or capacity within which its shadow "
+                     "price holds")
+    sheet = book.sheets["Why"]
+    sheet.set_column(0, 0, WHY_WORDS_WIDTH, book.formats["wrap"])
+    for row, text in enumerate(table["in words"].astype(str).tolist(), start=end - len(table)):
+        sheet.set_row(row, 15 * max(1, -(-len(text) // int(WHY_WORDS_WIDTH * 0.85))))  # wrapped, with its indent
 
 
 def deliveries(book: Workbook, sheet: str, flows: pd.DataFrame) -> None:
