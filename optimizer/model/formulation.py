@@ -94,12 +94,10 @@ def define_contract_quantity(model: pyo.ConcreteModel) -> None:
 
 def define_contract_capacity(model: pyo.ConcreteModel, data: SourcingData) -> None:
     """Contract capacity: x_ot <= q_ot (a constraint, so its dual prices one more unit)."""
-    capacity = data.offers["capacity"]
-    limited = [k for k in model.CONTRACT_OFFERS if capacity[k] < float("inf")]
-
-    @model.Constraint(pyo.Set(initialize=limited, dimen=3, ordered=True))
-    def contract_capacity(m, s, mat, t):
-        return m.contract_quantity[s, mat, t] <= float(capacity[(s, mat, t)])
+    capacity = data.offers["capacity"].to_dict()  # a dict: a pandas lookup per offer is slow
+    bodies = {k: var <= float(capacity[k]) for k, var in model.contract_quantity.items()
+              if capacity[k] < float("inf")}
+    model.contract_capacity = pyo.Constraint(pyo.Set(initialize=list(bodies), dimen=3, ordered=True), rule=bodies)
 
 
 def capacity_parameters(model: pyo.ConcreteModel, data: SourcingData, currency: str) -> list[Parameter]:
@@ -117,9 +115,9 @@ def capacity_parameters(model: pyo.ConcreteModel, data: SourcingData, currency: 
 
 def define_stockpile_reservation(model: pyo.ConcreteModel, data: SourcingData) -> None:
     """First stage: reserved_quantity[s, m] = r_o, 0 <= r_o <= R_o."""
-    limit = data.stockpiles["reserve_limit"]
+    limit = data.stockpiles["reserve_limit"].to_dict()
     model.reserved_quantity = pyo.Var(model.STOCKPILE_OFFERS,
-                                      bounds=lambda m, s, mat: (0.0, float(limit[(s, mat)])))
+                                      bounds={k: (0.0, float(limit[k])) for k in model.STOCKPILE_OFFERS})
 
 
 def define_recourse(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
@@ -222,7 +220,7 @@ def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTre
     at_node: dict[tuple, list] = defaultdict(list)
     for key in model.inflow:
         at_node[(kind[key], key[2])].append(key)
-    fee = data.stockpiles["reservation_fee"]
+    fee = data.stockpiles["reservation_fee"].to_dict()
 
     model.reservation_cost = pyo.Expression(
         expr=sum(float(fee[k]) * model.reserved_quantity[k] for k in model.STOCKPILE_OFFERS))

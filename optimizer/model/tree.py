@@ -90,8 +90,10 @@ def build_tree(data: SourcingData, factors: tuple[np.ndarray, np.ndarray] | None
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         node_of[:, t] = next_node + rank[inverse]
+        # each group's scenarios in scenario order, found by one sort rather than one scan per group
+        groups = np.split(np.argsort(inverse, kind="stable"), np.cumsum(np.bincount(inverse))[:-1])
         for k in order:
-            members = np.flatnonzero(inverse == k)
+            members = groups[k]
             node_rows.append((next_node + rank[k], period, t, int(previous[members[0]]),
                               float(probability[members].sum()), tuple(scenarios[i] for i in members),
                               int(members[0])))
@@ -100,19 +102,23 @@ def build_tree(data: SourcingData, factors: tuple[np.ndarray, np.ndarray] | None
     nodes = pd.DataFrame(node_rows, columns=["node", "period", "period_index", "parent", "probability",
                                              "scenarios", "representative"]).set_index("node").sort_index()
 
-    node_period = nodes["period"]
+    # every offer of a period at every node of that period, taken from the offers in one go
     rep = nodes["representative"].to_numpy()
-    records = []
+    at_period = nodes.groupby("period", sort=False).indices
+    rows, node = [], []
     for period, cols in columns_at.items():
-        at = nodes.index[node_period == period].to_numpy()
-        block = offers.iloc[np.repeat(cols, len(at))].copy()
-        block["node"] = np.tile(at, len(cols))
-        block["availability"] = availability[np.tile(rep[at], len(cols)), np.repeat(cols, len(at))]
-        block["price_multiplier"] = multiplier[np.tile(rep[at], len(cols)), np.repeat(cols, len(at))]
-        records.append(block)
-    offer_nodes = (pd.concat(records, ignore_index=True) if records else
-                   offers.assign(node=pd.Series(dtype=int), availability=pd.Series(dtype=float),
-                                 price_multiplier=pd.Series(dtype=float)))
+        at = nodes.index.to_numpy()[at_period.get(period, np.array([], dtype=int))]
+        rows.append(np.repeat(cols, len(at)))
+        node.append(np.tile(at, len(cols)))
+    if rows:
+        rows, node = np.concatenate(rows), np.concatenate(node)
+        offer_nodes = offers.iloc[rows].reset_index(drop=True)
+        offer_nodes["node"] = node
+        offer_nodes["availability"] = availability[rep[node], rows]
+        offer_nodes["price_multiplier"] = multiplier[rep[node], rows]
+    else:
+        offer_nodes = offers.assign(node=pd.Series(dtype=int), availability=pd.Series(dtype=float),
+                                    price_multiplier=pd.Series(dtype=float))
     offer_nodes = offer_nodes.sort_values(["node", "supplier", "material"]).reset_index(drop=True)
     return ScenarioTree(scenarios=scenarios, periods=list(data.periods), probability=probability,
                         node_of=node_of, nodes=nodes.drop(columns="representative"), offer_nodes=offer_nodes)

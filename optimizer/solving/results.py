@@ -148,10 +148,6 @@ def decision_value(var) -> float:
     return float(var.value) if var.value is not None else value_never_seen(var)
 
 
-def _scenario_map(built: Built) -> pd.DataFrame:
-    return built.tree.scenario_nodes()
-
-
 def _units(data: SourcingData) -> pd.Series:
     return data.materials["unit"].fillna("unit")
 
@@ -169,25 +165,30 @@ def _plan(built: Built, currency: str) -> pd.DataFrame:
     contracts["expected_share"] = contracts["prob"] * contracts["availability"]
     contracts["expected_price"] = contracts["expected_share"] * contracts["price"] * contracts["price_multiplier"]
     expect = contracts.groupby(["supplier", "material", "period"])[["expected_share", "expected_price"]].sum()
-    for (s, mat, t) in model.CONTRACT_OFFERS:
-        x = decision_value(model.contract_quantity[s, mat, t])
-        offer = data.offers.loc[(s, mat, t)]
-        share, price_weight = expect.loc[(s, mat, t)]
+    # plain dicts: a pandas .loc per offer cost more than the rest of the table
+    expected_share, expected_price = expect["expected_share"].to_dict(), expect["expected_price"].to_dict()
+    price, capacity, floor = (data.offers[c].to_dict() for c in ("price", "capacity", "min_quantity"))
+    units = units.to_dict()
+    for key, var in model.contract_quantity.items():
+        s, mat, t = key
+        x = decision_value(var)
         rows.append({
             "decision": "contract", "supplier": s, "material": mat, "period": t,
-            "quantity": x, "unit": units[mat], "price_per_unit": offer["price"],
-            "capacity": offer["capacity"] if np.isfinite(offer["capacity"]) else np.nan,
-            "min_quantity": offer["min_quantity"],
-            "expected_delivered": x * share, "expected_cost": x * price_weight, "currency": currency,
+            "quantity": x, "unit": units[mat], "price_per_unit": price[key],
+            "capacity": capacity[key] if np.isfinite(capacity[key]) else np.nan,
+            "min_quantity": floor[key],
+            "expected_delivered": x * expected_share[key], "expected_cost": x * expected_price[key],
+            "currency": currency,
         })
-    for (s, mat) in model.STOCKPILE_OFFERS:
-        r = decision_value(model.reserved_quantity[s, mat])
-        fee = data.stockpiles.loc[(s, mat), "reservation_fee"]
+    fees, limits = data.stockpiles["reservation_fee"].to_dict(), data.stockpiles["reserve_limit"].to_dict()
+    for key, var in model.reserved_quantity.items():
+        s, mat = key
+        r = decision_value(var)
         rows.append({
             "decision": "stockpile reservation", "supplier": s, "material": mat, "period": None,
-            "quantity": r, "unit": units[mat], "price_per_unit": fee,
-            "capacity": data.stockpiles.loc[(s, mat), "reserve_limit"], "min_quantity": 0.0,
-            "expected_delivered": np.nan, "expected_cost": r * fee, "currency": currency,
+            "quantity": r, "unit": units[mat], "price_per_unit": fees[key],
+            "capacity": limits[key], "min_quantity": 0.0,
+            "expected_delivered": np.nan, "expected_cost": r * fees[key], "currency": currency,
         })
     # the columns are named even when nothing is signed (a buyer served by spot purchases alone)
     return pd.DataFrame(rows, columns=list(PLAN_COLUMNS))
@@ -282,18 +283,33 @@ def _per_material_node(values: _Values, inflow: pd.DataFrame) -> np.ndarray:
 
 def _flows(built: Built, values: _Values, currency: str) -> pd.DataFrame:
     """What arrives from each offer in each scenario and period, and what it costs."""
-    flows = _scenario_map(built).merge(values.inflow.drop(columns="period"), on="node")
-    flows["price_per_unit"] = flows["price"] * flows["price_multiplier"]
+    # Rows in the order scenario, period, material, supplier. A scenario has one node per period, so that
+    # order is each scenario's nodes in period order, each node's rows by material and supplier: one take
+    # of the inflow rows (sorting the joined table by mapped keys took most of this table's time).
+    tree, inflow = built.tree, values.inflow
+    material_code, _ = pd.factorize(inflow["material"], sort=True)
+    supplier_code, _ = pd.factorize(inflow["supplier"], sort=True)
+    node = inflow["node"].to_numpy(dtype=np.int64)
+    by_node = np.lexsort((supplier_code, material_code, node))
+    n_nodes = len(tree.nodes)
+    start = np.searchsorted(node[by_node], np.arange(n_nodes))
+    count = np.bincount(node, minlength=n_nodes)
+    path = tree.node_of.reshape(-1)  # scenario by scenario, each in period order
+    first = np.repeat(start[path], count[path])
+    offset = np.arange(len(first)) - np.repeat(np.cumsum(count[path]) - count[path], count[path])
+    rows = by_node[first + offset]
+    n_periods = tree.node_of.shape[1]
+    picked = inflow.iloc[rows].reset_index(drop=True)
+    flows = pd.DataFrame({
+        "scenario": np.repeat(np.asarray(tree.scenarios, dtype=object), count[path].reshape(-1, n_periods).sum(axis=1)),
+        "period": picked["period"], "material": picked["material"], "supplier": picked["supplier"],
+        "kind": picked["kind"], "quantity": picked["quantity"]})
+    flows["unit"] = flows["material"].map(_units(built.data))
+    flows["availability"] = picked["availability"]
+    flows["price_per_unit"] = picked["price"] * picked["price_multiplier"]
     flows["cost"] = flows["quantity"] * flows["price_per_unit"]
     flows["currency"] = currency
-    flows["unit"] = flows["material"].map(_units(built.data))
-    position = {p: i for i, p in enumerate(built.data.periods)}
-    scenario_rank = {w: i for i, w in enumerate(built.tree.scenarios)}
-    flows = flows.sort_values(["scenario", "period", "material", "supplier"],
-                              key=lambda c: c.map(scenario_rank) if c.name == "scenario"
-                              else c.map(position) if c.name == "period" else c)
-    return flows[["scenario", "period", "material", "supplier", "kind", "quantity", "unit", "availability",
-                  "price_per_unit", "cost", "currency"]].reset_index(drop=True)
+    return flows
 
 
 def _balance(built: Built, values: _Values) -> pd.DataFrame:

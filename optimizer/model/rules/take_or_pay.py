@@ -22,7 +22,7 @@ class TakeOrPay(Rule):
     def define(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree, context: BuildContext,
                elastic: bool = False) -> None:
         """Take-or-pay floor: x_ot >= l_ot, a bound on contract_quantity (elastic: x_ot + v_ot >= l_ot)."""
-        floor = data.offers["min_quantity"]
+        floor = data.offers["min_quantity"].to_dict()  # a dict: a pandas lookup per offer is slow
         floored = [k for k in model.CONTRACT_OFFERS if floor[k] > 0]
         if not elastic:
             for key in floored:
