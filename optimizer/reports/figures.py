@@ -123,7 +123,7 @@ def supply_pivot(table: pd.DataFrame, material: str, periods: list[str]) -> pd.D
     """One material's supply as periods x suppliers (the bars of its chart)."""
     rows = table[table["material"] == material]
     suppliers = list(dict.fromkeys(rows["supplier"]))
-    return (rows.pivot_table(index="period", columns="supplier", values="quantity", aggfunc="sum", sort=False)
+    return (rows.groupby(["period", "supplier"], sort=False)["quantity"].sum().unstack("supplier")
             .reindex(index=periods, columns=suppliers).fillna(0.0))
 
 
@@ -146,16 +146,20 @@ def share_table(result) -> pd.DataFrame:
     country = result.data.settings.dependency_country
     shares = result.origin_shares
     capped = shares[shares["country"] == country] if len(shares) else shares
+    tightest_of = {}
+    if len(capped):
+        # per material, the cap that binds hardest: the least room left between its max_share and the share reached
+        room = capped.groupby(["material", "input_row"], sort=False).agg(
+            share=("share", "max"), cap=("max_share", "first"), name=("cap", "first"))
+        room = room.assign(room=room["cap"] - room["share"])
+        for material, caps in room.groupby(level="material", sort=False):
+            tightest_of[material] = caps.loc[caps["room"].idxmin()]
     rows = []
     for material in result.data.materials.index:
         row = {"material": material, "expected_share": float(expected.get(material, 0.0)),
                "highest_capped_share": np.nan, "cap": np.nan, "cap_name": ""}
-        own = capped[capped["material"] == material] if len(capped) else capped
-        if len(own):
-            # the cap that binds hardest: the least room left between its max_share and the share reached
-            room = own.groupby("input_row", sort=False).agg(share=("share", "max"), cap=("max_share", "first"),
-                                                            name=("cap", "first"))
-            tightest = room.loc[(room["cap"] - room["share"]).idxmin()]
+        tightest = tightest_of.get(material)
+        if tightest is not None:
             row.update(highest_capped_share=float(tightest["share"]), cap=float(tightest["cap"]),
                        cap_name=str(tightest["name"]))
         rows.append(row)
@@ -269,10 +273,12 @@ def plan_figure(result, path: str | Path, chart: str = "supply") -> Path:
 
 # --------------------------------------------------------------------------- native workbook charts
 
-def glance_table(result) -> pd.DataFrame:
+def glance_table(result, supply: pd.DataFrame | None = None) -> pd.DataFrame:
     """The whole plan at a glance: each material's demand split by supplier (and unmet demand), as shares of
-    its demand over the horizon, expected over the scenarios (materials x suppliers)."""
-    table = supply_table(result)
+    its demand over the horizon, expected over the scenarios (materials x suppliers).
+
+    supply: the result's supply_table, when the caller has it already."""
+    table = supply_table(result) if supply is None else supply
     demand = result.data.total_demand()
     pivot = table.pivot_table(index="material", columns="supplier", values="quantity", aggfunc="sum", sort=False)
     suppliers = list(dict.fromkeys(table["supplier"]))
@@ -287,16 +293,17 @@ def _write_grid(book, sheet, row: int, corner: str, frame, cell_format) -> tuple
     sheet.write_string(row, 0, corner, book.formats["header"])
     for j, column in enumerate(frame.columns, start=1):
         sheet.write_string(row, j, str(column), book.formats["header"])
-    for i, label in enumerate(frame.index, start=row + 1):
+    values = frame.to_numpy(dtype=float).tolist()
+    for i, (label, numbers) in enumerate(zip(frame.index, values), start=row + 1):
         sheet.write_string(i, 0, str(label))
-        for j, column in enumerate(frame.columns, start=1):
-            sheet.write_number(i, j, float(frame.loc[label, column]), cell_format)
+        for j, number in enumerate(numbers, start=1):
+            sheet.write_number(i, j, number, cell_format)
     return row + 1, row + len(frame)
 
 
-def _glance_chart(book, result, sheet, sheet_name: str, row: int):
+def _glance_chart(book, result, sheet, sheet_name: str, row: int, supply: pd.DataFrame):
     """Write the glance block at row and return a stacked bar chart over it (for the Summary), or None."""
-    shares = glance_table(result)
+    shares = glance_table(result, supply)
     if shares.empty or not len(shares.columns):
         return None, row
     colours = _colours(list(shares.columns))
@@ -328,8 +335,8 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
     data = result.data
     currency = data.settings.currency
     sheet.write_string(0, 0, "Charts of the plan (the numbers each chart shows are beside it)", book.formats["title"])
-    glance, row = _glance_chart(book, result, sheet, sheet_name, 2)
     table = supply_table(result)
+    glance, row = _glance_chart(book, result, sheet, sheet_name, 2, table)
     colours = _colours(dict.fromkeys(table["supplier"]))
     charts_column = 0
     for material in [m for m in data.materials.index if (table["material"] == m).any()]:
