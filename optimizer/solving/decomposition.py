@@ -426,10 +426,17 @@ def linking_names() -> set[str]:
 def split_model(lp: StandardLP, form) -> Blocks:
     """The compiled model's blocks: its linking rows and columns are those of the rules' linking components."""
     names = linking_names()
-    linking_rows = np.fromiter((con.parent_component().name in names for con, _ in form.rows), dtype=bool,
-                               count=len(form.rows))
-    linking_columns = np.fromiter((var.parent_component().name in names for var in form.columns), dtype=bool,
-                                  count=len(form.columns))
+    linking: dict[int, bool] = {}  # by component: a component's full name costs more than the rest of the split
+
+    def of_linking(data) -> bool:
+        component = data.parent_component()
+        found = linking.get(id(component))
+        if found is None:
+            found = linking[id(component)] = component.name in names
+        return found
+
+    linking_rows = np.fromiter((of_linking(con) for con, _ in form.rows), dtype=bool, count=len(form.rows))
+    linking_columns = np.fromiter((of_linking(var) for var in form.columns), dtype=bool, count=len(form.columns))
     return split(lp, linking_rows, linking_columns)
 
 
