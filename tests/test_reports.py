@@ -419,7 +419,7 @@ def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_p
     """Numbers, text, blanks, NaN and infinities (error cells), booleans, numpy scalars, dates, a text too long
     for the fast path, text that looks like a formula or a link, next to formats set by column, row and cell,
     a comment on an empty row, a merged range, a cell written twice, and a chart whose cached data reads the
-    cells back."""
+    cells back, and a sheet whose rows are all taller than Excel's default."""
     import datetime
 
     import xlsxwriter
@@ -451,6 +451,9 @@ def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_p
         chart = book.add_chart({"type": "column"})  # its cached data reads the cells back, blank rows too
         chart.add_series({"categories": ["T", 1, 1, 10, 1], "values": ["T", 1, 0, 10, 0]})
         sheet.insert_chart(20, 8, chart)
+        taller = book.add_worksheet("Taller rows", worksheet_class=worksheet_class)
+        taller.set_default_row(24)  # every row then says its height
+        taller.write_columns(0, 0, [[1.0, 2.0], ["a", "b"]])
         book.close()
         return _parts(tmp_path / name)
 

@@ -116,6 +116,8 @@ class TableWorksheet(Worksheet):
         for col in range(self.dim_colmin, self.dim_colmax + 1):
             info = col_info.get(col)
             column_styles[col] = style(info.column_format) if info is not None and info.column_format else ""
+        # rows of the default height, and no Excel 2010 attribute, start with their number and span alone
+        plain_rows = self.default_row_height == self.original_row_height and self.excel_version != 2010
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
             cells = table.get(row_num)
             info = row_info.get(row_num)
@@ -125,10 +127,13 @@ class TableWorksheet(Worksheet):
             if not cells:
                 self._write_empty_row(row_num, span, info)
                 continue
-            self._write_row(row_num, span, info)
-            row_style = style(info.row_format) if info is not None and info.row_format else None
             number = str(row_num + 1)
-            parts = []
+            if info is None and plain_rows:  # what _write_row writes for a row without settings of its own
+                parts = [f'<row r="{number}" spans="{span}">' if span else f'<row r="{number}">']
+            else:
+                self._write_row(row_num, span, info)
+                parts = []
+            row_style = style(info.row_format) if info is not None and info.row_format else None
             for col_num in sorted(cells):
                 base = column_styles.get(col_num)
                 if base is None:
