@@ -103,13 +103,14 @@ def define_contract_capacity(model: pyo.ConcreteModel, data: SourcingData) -> No
 def capacity_parameters(model: pyo.ConcreteModel, data: SourcingData, currency: str) -> list[Parameter]:
     """Each limited contract capacity as a right-hand side (rules.base.Parameter): one more unit is one more
     on its row; its price is the objective saved."""
-    capacity = data.offers["capacity"]
-    units = data.materials["unit"].fillna("unit")
+    capacity = data.offers["capacity"].to_dict()  # a sweep prices them at every point: no pandas per row
+    units = data.materials["unit"].fillna("unit").astype(str).to_dict()
+    words = objective_words(data)
     return [Parameter({"rule": "contract capacity", "name": f"{s} {mat}", "supplier": s, "material": mat,
                        "scenario": None, "period": t, "unit": f"{currency} per {units[mat]}",
-                       "meaning": f"{objective_words(data)} saved by one more {units[mat]} of {s} capacity in {t}",
+                       "meaning": f"{words} saved by one more {units[mat]} of {s} capacity in {t}",
                        "input_row": None},
-                      ((con, 1.0),), -1.0, float(capacity[(s, mat, t)]), 0.0, None, str(units[mat]))
+                      ((con, 1.0),), -1.0, float(capacity[(s, mat, t)]), 0.0, None, units[mat])
             for (s, mat, t), con in model.contract_capacity.items()]
 
 
