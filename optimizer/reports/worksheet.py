@@ -72,28 +72,32 @@ class TableWorksheet(Worksheet):
             self._check_dimensions(first_row + len(values) - 1 - written[1], col)
 
     def _calculate_spans(self) -> None:
-        # Worksheet._calculate_spans with each row's columns read from its cells instead of tried one by one.
+        # Worksheet._calculate_spans (the columns of each block of 16 rows, from the first with data to the
+        # last) from each row's lowest and highest column instead of trying every column of the sheet.
         spans = {}
-        span_min = span_max = None
         table, comments = self.table, self.comments
+        first_col, last_col = self.dim_colmin, self.dim_colmax
+        lows, highs = [], []
         for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            for cells in (table.get(row_num), comments.get(row_num)):
-                if not cells:
-                    continue
-                low, high = min(cells), max(cells)
-                if low < self.dim_colmin or high > self.dim_colmax:
-                    inside = [col for col in cells if self.dim_colmin <= col <= self.dim_colmax]
-                    if not inside:
-                        continue
-                    low, high = min(inside), max(inside)
-                if span_min is None:
-                    span_min, span_max = low, high
-                else:
-                    span_min, span_max = min(span_min, low), max(span_max, high)
-            if (row_num + 1) % 16 == 0 or row_num == self.dim_rowmax:
-                if span_min is not None:
-                    spans[row_num // 16] = f"{span_min + 1}:{span_max + 1}"
-                    span_min = None
+            cells = table.get(row_num)
+            if cells:
+                lows.append(min(cells))
+                highs.append(max(cells))
+            if comments:
+                noted = comments.get(row_num)
+                if noted:
+                    lows.append(min(noted))
+                    highs.append(max(noted))
+            if lows and ((row_num + 1) % 16 == 0 or row_num == self.dim_rowmax):
+                low, high = min(lows), max(highs)
+                if low < first_col or high > last_col:  # only the columns inside the sheet's data count
+                    block = range(row_num - row_num % 16, row_num + 1)
+                    inside = [col for r in block for found in (table.get(r), comments.get(r)) if found
+                              for col in found if first_col <= col <= last_col]
+                    low, high = (min(inside), max(inside)) if inside else (None, None)
+                if low is not None:
+                    spans[row_num // 16] = f"{low + 1}:{high + 1}"
+                lows, highs = [], []
         self.row_spans = spans
 
     def _write_rows(self) -> None:
