@@ -147,15 +147,18 @@ def define_inflow(model: pyo.ConcreteModel, tree: ScenarioTree) -> None:
     """
     on = tree.offer_nodes
     available = on[on["availability"] > 0]
+    # the variables by index as plain dicts: indexing a Pyomo Var normalises the index at every lookup
+    contract, spot, draw = (dict(var.items()) for var in
+                            (model.contract_quantity, model.spot_purchase, model.stockpile_draw))
     terms = {}
     for s, mat, n, t, kind, a in records(available, "supplier", "material", "node", "period", "kind",
                                           "availability"):
         if kind == "contract":
-            terms[(s, mat, n)] = (a, model.contract_quantity[s, mat, t])
+            terms[(s, mat, n)] = (a, contract[(s, mat, t)])
         elif kind == "spot":
-            terms[(s, mat, n)] = (1, model.spot_purchase[s, mat, n])
+            terms[(s, mat, n)] = (1, spot[(s, mat, n)])
         else:
-            terms[(s, mat, n)] = (1, model.stockpile_draw[s, mat, n])
+            terms[(s, mat, n)] = (1, draw[(s, mat, n)])
     model.inflow = terms
 
 
@@ -166,10 +169,10 @@ def inflow_value(model: pyo.ConcreteModel, key: tuple) -> float:
 
 
 def _inflows_by_material(model: pyo.ConcreteModel) -> dict[tuple, list[tuple]]:
-    """Keys of inflow grouped by (material, node)."""
+    """The (coefficient, variable) pairs of inflow grouped by (material, node)."""
     by_material: dict[tuple, list[tuple]] = defaultdict(list)
-    for key in model.inflow:
-        by_material[(key[1], key[2])].append(key)
+    for key, term in model.inflow.items():
+        by_material[(key[1], key[2])].append(term)
     return by_material
 
 
@@ -181,12 +184,14 @@ def define_material_balance(model: pyo.ConcreteModel, data: SourcingData, tree: 
     parent = dict(zip(tree.nodes.index.tolist(), tree.nodes["parent"].tolist()))
     period = dict(zip(tree.nodes.index.tolist(), tree.nodes["period"].tolist()))
 
+    unmet, inventory = dict(model.unmet_demand.items()), dict(model.inventory.items())
+
     def balance(mat, n):
         # I_parent + inflows + u - I_n == D - I0 (I0 only at the root)
-        terms = [model.inflow[k] for k in by_material.get((mat, n), ())]
-        terms += [(1, model.unmet_demand[mat, n]), (-1, model.inventory[mat, n])]
+        terms = by_material.pop((mat, n), [])  # each (material, node) is balanced once
+        terms += [(1, unmet[(mat, n)]), (-1, inventory[(mat, n)])]
         if parent[n] >= 0:
-            terms.append((1, model.inventory[mat, parent[n]]))
+            terms.append((1, inventory[(mat, parent[n])]))
             return linear_sum(terms) == float(demand[(mat, period[n])])
         return linear_sum(terms) == float(demand[(mat, period[n])]) - float(opening[mat])
 
@@ -218,9 +223,9 @@ def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTre
     kind = dict(zip(keys, on["kind"].tolist()))
     holding = data.materials["holding_cost"].to_dict()
     penalty = data.materials["shortage_penalty"].to_dict()
-    at_node: dict[tuple, list] = defaultdict(list)
-    for key in model.inflow:
-        at_node[(kind[key], key[2])].append(key)
+    at_node: dict[tuple, list] = defaultdict(list)  # priced (c g a, variable) pairs by kind and node
+    for key, (coefficient, var) in model.inflow.items():
+        at_node[(kind[key], key[2])].append((unit_price[key] * coefficient, var))
     fee = data.stockpiles["reservation_fee"].to_dict()
 
     model.reservation_cost = pyo.Expression(
@@ -228,8 +233,7 @@ def define_costs(model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTre
 
     def purchases(of_kind: str) -> dict:
         # a dict, not a rule: see define_material_balance
-        return {n: linear_sum((unit_price[k] * model.inflow[k][0], model.inflow[k][1])
-                              for k in at_node.get((of_kind, n), ())) for n in model.NODES}
+        return {n: linear_sum(at_node.get((of_kind, n), ())) for n in model.NODES}
 
     model.contract_cost = pyo.Expression(model.NODES, rule=purchases("contract"))
     model.spot_cost = pyo.Expression(model.NODES, rule=purchases("spot"))
