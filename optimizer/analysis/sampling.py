@@ -82,7 +82,8 @@ def sample_effects(data: SourcingData, n_futures: int, seed: int) -> Effects:
     severity = rng.random((n_futures, n_periods, n_groups))
 
     busy_until = np.full((n_futures, n_groups), -1)
-    rows = []
+    columns = ("future", "event", "start", "stop", "availability", "multiplier")
+    rows: dict[str, list] = {c: [] for c in columns}  # arrays per (period, event), one table at the end
     for t in range(n_periods):
         starts = (onset[:, t, :] < probability) & (t >= earliest) & (t > busy_until)
         fut, grp = np.nonzero(starts)
@@ -97,12 +98,13 @@ def sample_effects(data: SourcingData, n_futures: int, seed: int) -> Effects:
             span = d_max[event] - d_min[event] + 1
             duration = d_min[event] + np.minimum((u * span).astype(int), span - 1)
             s = severity[f, t, group_of[event]]
-            rows.append(pd.DataFrame({
-                "future": f, "event": event, "start": t, "stop": t + duration - 1,
-                "availability": np.round(a_max[event] - s * (a_max[event] - a_min[event]), DECIMALS),
-                "multiplier": np.round(g_min[event] + s * (g_max[event] - g_min[event]), DECIMALS)}))
+            for column, values in zip(columns, (
+                    f, np.full(len(f), event), np.full(len(f), t), t + duration - 1,
+                    np.round(a_max[event] - s * (a_max[event] - a_min[event]), DECIMALS),
+                    np.round(g_min[event] + s * (g_max[event] - g_min[event]), DECIMALS))):
+                rows[column].append(values)
             busy_until[f, group_of[event]] = np.maximum(busy_until[f, group_of[event]], t + duration - 1)
-    table = (pd.concat(rows, ignore_index=True) if rows else
+    table = (pd.DataFrame({c: np.concatenate(parts) for c, parts in rows.items()}) if rows["future"] else
              pd.DataFrame({c: pd.Series(dtype=int) for c in ("future", "event", "start", "stop")}
                           | {"availability": pd.Series(dtype=float), "multiplier": pd.Series(dtype=float)}))
     table = table.sort_values(["future", "start", "event"], kind="stable")
@@ -189,11 +191,12 @@ def sampled_tables(data: SourcingData, n_scenarios: int, seed: int) -> tuple[dic
     names = [f"sample {k + 1:0{width}d}" for k in range(len(counts))]
     periods = data.periods
     scenario_rows, disruption_rows = [], []
+    events = model.to_dict("records")  # rows as dicts: a pandas .iloc per sampled disruption is slow
     for k, part in enumerate(members):
         described = []
         for e, s, t, a, g in zip(effects.event[part], effects.start[part], effects.end[part],
                                  effects.availability[part], effects.multiplier[part]):
-            event = model.iloc[int(e)]
+            event = events[int(e)]
             disruption_rows.append({
                 "scenario": names[k], "supplier": event["supplier"], "material": event["material"],
                 "country": event["country"], "stage": event["stage"], "start": periods[s], "end": periods[t],
