@@ -58,6 +58,8 @@ class _Lp:
     """The model in HiGHS with the handles the questions need."""
 
     def __init__(self, data: SourcingData):
+        import highspy
+
         self.built = build(data)
         model = self.built.model
         self.highs, self.form = hand_over(model, data.settings.time_limit)
@@ -85,6 +87,18 @@ class _Lp:
         self.position = {int(j): i for i, j in enumerate(self.first_stage)}  # column -> index in the plan
         self.status, self.objective = self.run()
         self.plan = self.values()[self.first_stage] if self.status == OPTIMAL else None
+        # the row duals of the LP as stated: every right-hand side's price is read from them, without a re-solve
+        self.row_duals = np.asarray(self.highs.getSolution().row_dual, dtype=float) if self.plan is not None else None
+        # HiGHS's ranging of each row's bound: how far it moves before the optimal basis changes (a kink, or
+        # a degenerate change of basis with the same dual); a first guess for the ranges of single rows
+        self.row_up = self.row_down = None
+        if self.plan is not None:
+            status, ranging = self.highs.getRanging()
+            if status == highspy.HighsStatus.kOk:
+                self.row_up = np.asarray(ranging.row_bound_up.value_, dtype=float)
+                self.row_down = np.asarray(ranging.row_bound_dn.value_, dtype=float)
+                basis = self.highs.getBasis().row_status
+                self.row_basic = np.array([b == highspy.HighsBasisStatus.kBasic for b in basis], dtype=bool)
 
     def run(self) -> tuple[str, float]:
         import highspy
@@ -233,32 +247,71 @@ class _Along:
         return True, objective, float(duals @ self.steps)
 
 
-def _reach(along: _Along, f0: float, s0: float, far: float) -> float:
+def _reach(along: _Along, f0: float, s0: float, far: float, known: float | None = None) -> float:
     """How far t goes from 0 towards far (either sign) with the objective on the line f0 + s0 t.
 
-    The objective is convex in t, so the line is a support and the points on it are one interval. From a
-    point off the line, the crossing of its tangent with the line is the next candidate: exact at the kink
-    that ends the interval, and at worst one kink nearer it each step. Infeasible points are halved."""
-    tolerance = 1e-8 * max(1.0, abs(f0))
-    inner, outer, point, tangent = 0.0, far, far, False
+    The objective is convex in t, so the line is a support and the points on it are one interval; inside it
+    the slope (the rows' duals x their steps, unique between kinks) is s0, outside it is not. From a point
+    outside, its tangent crosses the line at the next candidate, which is the end itself once no other kink
+    lies between: a probe just inside the crossing, still at slope s0, proves it. Infeasible points are
+    halved. known: a point on the line (HiGHS's ranging of a single row; None if not known), checked with
+    one probe just past it, which spares the search through the kinks beyond."""
+    sign, delta = float(np.sign(far)), 1e-6 * max(1.0, abs(far))
+
+    def same(slope: float) -> bool:
+        return abs(slope - s0) <= 1e-7 * max(1.0, abs(s0))
+
+    def between(low: float, t: float, high: float) -> bool:
+        return sign * low < sign * t < sign * high
+
+    inner = 0.0
+    if known is not None:
+        inner = sign * min(abs(known), abs(far)) if known * far > 0 else 0.0
+        if inner == far:
+            return far
+        solved, _, slope = along.at(inner + sign * delta)
+        if not solved or not same(slope):
+            return inner
+    outer, point, evaluated = far, far, None
     for _ in range(REACH_STEPS):
-        solved, value, slope = along.at(point)
-        if solved and abs(value - (f0 + s0 * point)) <= tolerance:
-            if point == far or tangent:
-                return point
-            inner, point, tangent = point, (point + outer) / 2, False
-        else:
+        solved, value, slope = evaluated or along.at(point)
+        evaluated = None
+        if solved and same(slope):
+            if point == far:
+                return far
+            inner, point = point, (point + outer) / 2
+        elif solved:
             outer = point
-            crossing = np.nan
-            if solved and abs(slope - s0) > 1e-12 * max(1.0, abs(s0)):
-                crossing = (value - slope * point - f0) / (s0 - slope)
-            tangent = bool(min(inner, outer) < crossing < max(inner, outer))
-            point = crossing if tangent else (inner + outer) / 2
-        if abs(outer - inner) <= 1e-9 * max(1.0, abs(far)):
+            crossing = (value - slope * point - f0) / (s0 - slope)
+            if not between(inner, crossing, outer):
+                point = (inner + outer) / 2
+            elif not between(inner, crossing - sign * delta, outer):
+                return inner  # the end is within delta of the last point inside
+            else:
+                point = crossing - sign * delta
+                evaluated = along.at(point)
+                if evaluated[0] and same(evaluated[2]):
+                    return crossing
+        else:
+            outer, point = point, (inner + outer) / 2
+        if abs(outer - inner) <= delta:
             break
     return inner
 
 
+def _ranged(lp: _Lp, along: _Along, direction: float) -> float | None:
+    """How far HiGHS's ranging says a single binding row's parameter moves in `direction` with the same basis
+    (None when it does not apply: several rows, a basic row, no ranging)."""
+    if lp.row_up is None or len(along.rows) != 1:
+        return None
+    i, step = int(along.rows[0]), float(along.steps[0])
+    if lp.row_basic[i] or step == 0.0:
+        return None
+    bound = lp.row_upper[i] if np.isfinite(lp.row_upper[i]) else lp.row_lower[i]
+    end = lp.row_up[i] if step * direction > 0 else lp.row_down[i]
+    if not np.isfinite(end):
+        return direction * np.inf
+    return (end - bound) / step
 def _shown(value: float, unit: str) -> str:
     if unit == "percentage point":
         return f"{value:.1f}%"
@@ -288,7 +341,7 @@ def _shadow_price_ranges(lp: _Lp, data: SourcingData, currency: str) -> list[dic
         along = _Along(lp, parameter)
         if not len(along.rows):
             continue  # nothing passes through what it limits: it cannot bind
-        _, _, s0 = along.at(0.0)
+        s0 = float(lp.row_duals[along.rows] @ along.steps)
         room = max(abs(parameter.now), 1.0) * (MAX_FACTOR - 1)
         up = room if parameter.highest is None else parameter.highest - parameter.now
         down = room if parameter.lowest is None else parameter.now - parameter.lowest
@@ -302,7 +355,7 @@ def _shadow_price_ranges(lp: _Lp, data: SourcingData, currency: str) -> list[dic
             elif abs(s0) < 1e-12 and direction == loosens:
                 ends.append(direction * far)
             else:
-                ends.append(_reach(along, f0, s0, direction * far))
+                ends.append(_reach(along, f0, s0, direction * far, _ranged(lp, along, direction)))
         sides = []
         for t, end in ((1.0, ends[0]), (-1.0, ends[1])):
             if abs(end) >= 1.0:  # one unit is inside the range: on the line
