@@ -247,6 +247,21 @@ def test_the_blocks_are_the_materials():
     assert all(len(found) == 1 for found in material_of.values())
 
 
+@pytest.mark.parametrize("edges, labels", [
+    # {0, 2, 3}, {1} alone, {4, 5}: numbered by each component's lowest node
+    ([(4, 5), (0, 2), (2, 3)], [0, 1, 0, 0, 2, 2]),
+    # a chain listed from its far end (the lowest node is reached only through the others), and 6 alone
+    ([(5, 4), (4, 3), (3, 2), (2, 1), (1, 0)], [0, 0, 0, 0, 0, 0, 1]),
+    # 0 and 1 meet only through 3; 2 and 4 together
+    ([(3, 0), (3, 1), (2, 4)], [0, 0, 1, 0, 1]),
+    ([], [0, 1, 2]),
+])
+def test_connected_components_by_hand(edges, labels):
+    first = np.array([a for a, _ in edges], dtype=np.int64)
+    second = np.array([b for _, b in edges], dtype=np.int64)
+    assert decomposition.connected_components(len(labels), first, second).tolist() == labels
+
+
 def test_auto_decomposes_from_the_measured_size():
     assert pipeline.choose_method("auto", pipeline.DECOMPOSE_FROM) == "decomposed"
     assert pipeline.choose_method("auto", pipeline.DECOMPOSE_FROM - 1) == "monolithic"
