@@ -230,11 +230,14 @@ def compile_lp(model: pyo.ConcreteModel):
     n_rows, n_cols = matrix.shape
     sense = np.array([s for _, s in form.rows], dtype=int)
     rhs = np.asarray(form.rhs, dtype=float)
+    # both bounds of a variable in one call (each of lb and ub works out the domain's bounds again); None,
+    # no bound, becomes NaN here and then an infinite bound
+    bounds = np.array([v.bounds for v in form.columns], dtype=float).reshape(-1, 2)
     lp = StandardLP(
         cost=np.asarray(form.c.toarray()).ravel() if n_cols else np.zeros(0),
         offset=float(form.c_offset[0]) if len(form.c_offset) else 0.0,
-        col_lower=np.array([-np.inf if v.lb is None else v.lb for v in form.columns], dtype=float),
-        col_upper=np.array([np.inf if v.ub is None else v.ub for v in form.columns], dtype=float),
+        col_lower=np.where(np.isnan(bounds[:, 0]), -np.inf, bounds[:, 0]),
+        col_upper=np.where(np.isnan(bounds[:, 1]), np.inf, bounds[:, 1]),
         row_lower=np.where(sense <= 0, rhs, -np.inf), row_upper=np.where(sense >= 0, rhs, np.inf),
         matrix=matrix)
     form.A = form.c = None  # the StandardLP holds what HiGHS needs
