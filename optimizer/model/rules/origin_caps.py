@@ -193,30 +193,34 @@ class ShareCap(Rule):
         demand = data.demand["quantity"].to_dict()
         scenarios, periods = np.asarray(tree.scenarios, dtype=object), np.asarray(data.periods, dtype=object)
         n_scenarios, n_periods = len(scenarios), len(periods)
+        # the inflow rows' suppliers and materials as codes, so that each covered material's rows are picked
+        # by integer comparisons (a sweep makes this table at every point)
+        supplier_code, supplier_names = pd.factorize(inflow["supplier"])
+        material_code, material_names = pd.factorize(inflow["material"])
+        supplier_of = {name: k for k, name in enumerate(supplier_names)}
+        material_of = {name: k for k, name in enumerate(material_names)}
+        node, quantity = inflow["node"].to_numpy(dtype=int), inflow["quantity"].to_numpy(dtype=float)
         frames = []
         for covered in self.coverage(data):
             cap, mat = covered.cap, covered.material
-            flows = inflow[inflow["supplier"].isin(covered.suppliers) & (inflow["material"] == mat)]
+            through = [supplier_of[s] for s in covered.suppliers if s in supplier_of]
+            rows = np.isin(supplier_code, through) & (material_code == material_of.get(mat, -1))
             per_node = np.zeros(len(tree.nodes))
-            np.add.at(per_node, flows["node"].to_numpy(dtype=int), flows["quantity"].to_numpy(dtype=float))
+            np.add.at(per_node, node[rows], quantity[rows])
             along = per_node[tree.node_of]  # scenarios x periods
             if cap.per_period:
-                frame = pd.DataFrame({
+                columns = {
                     "scenario": np.repeat(scenarios, n_periods), "period": np.tile(periods, n_scenarios),
                     "supplied_through": along.ravel(),
-                    "demand": np.tile([float(demand[(mat, t)]) for t in data.periods], n_scenarios)})
+                    "demand": np.tile([float(demand[(mat, t)]) for t in data.periods], n_scenarios)}
             else:
-                frame = pd.DataFrame({"scenario": scenarios, "period": None, "supplied_through": along.sum(axis=1),
-                                      "demand": float(total[mat])})
-            frame.insert(0, "material", mat)
-            frame.insert(0, "stage", cap.stage or "any")
-            frame.insert(0, "country", covered.country)
-            frame.insert(0, "cap", cap.name)
-            supplied, needed = frame["supplied_through"].to_numpy(), frame["demand"].to_numpy()
-            frame["share"] = np.divide(supplied, needed, out=np.zeros_like(supplied), where=needed > 0)
-            frame["max_share"] = cap.max_share
-            frame["input_row"] = cap.id
-            frames.append(frame)
+                columns = {"scenario": scenarios, "period": None, "supplied_through": along.sum(axis=1),
+                           "demand": np.full(n_scenarios, float(total[mat]))}
+            supplied, needed = columns["supplied_through"], columns["demand"]
+            frames.append(pd.DataFrame({
+                "cap": cap.name, "country": covered.country, "stage": cap.stage or "any", "material": mat,
+                **columns, "share": np.divide(supplied, needed, out=np.zeros_like(supplied), where=needed > 0),
+                "max_share": cap.max_share, "input_row": cap.id}))
         if not frames:
             return {"origin_shares": pd.DataFrame(columns=SHARE_COLUMNS)}
         return {"origin_shares": pd.concat(frames, ignore_index=True)[SHARE_COLUMNS]}
