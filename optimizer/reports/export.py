@@ -44,6 +44,14 @@ PAPER_A4 = 9
 
 SUMMARY_WIDTHS = {0: 40, 1: 24, 2: 20}
 
+#: The width at which the plan workbook wraps long text (a shadow price's meaning, the VSS message, advice):
+#: unwrapped, it runs on past the table and fitting the sheet to the page width shrinks every row to nothing.
+WORDS_WIDTH = 80
+#: Characters of a table's sentences per unit of column width (`wrapped_lines`): the sentences of the
+#: result tables are plain lower-case words, of which a printed line holds about 1.2 per unit (less a word
+#: broken early).
+TABLE_FILL = 1.1
+
 #: A per-scenario sheet longer than this is written as its expectation over scenarios instead
 #: (Excel stops at 1,048,576 rows, and nobody reads that far); `--csv` keeps every row.
 MAX_DETAIL_ROWS = 100_000
@@ -106,20 +114,33 @@ class Workbook:
         self.currency = currency
         book = self.book
         money = f'#,##0 "{currency}";-#,##0 "{currency}"' if currency.isalpha() else "#,##0"
-        self.formats = {
-            "number": book.add_format({"num_format": "#,##0.00"}),
-            "share": book.add_format({"num_format": "0.0%"}),
-            "integer": book.add_format({"num_format": "#,##0"}),
-            "money": book.add_format({"num_format": money}),
-            "price": book.add_format({"num_format": "#,##0.00"}),
-            "title": book.add_format({"bold": True, "font_size": 14}),
-            "bold": book.add_format({"bold": True}),
-            "section": book.add_format({"bold": True, "font_size": 11, "bottom": 1}),
-            "header": book.add_format({"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"}),
-            "wrap": book.add_format({"text_wrap": True, "valign": "top", "indent": 1}),
-            "words": book.add_format({"indent": 1}),
-            "note": book.add_format({"italic": True, "font_color": "#555555"}),
+        self.format_properties = {
+            "number": {"num_format": "#,##0.00"},
+            "share": {"num_format": "0.0%"},
+            "integer": {"num_format": "#,##0"},
+            "money": {"num_format": money},
+            "price": {"num_format": "#,##0.00"},
+            "title": {"bold": True, "font_size": 14},
+            "bold": {"bold": True},
+            "section": {"bold": True, "font_size": 11, "bottom": 1},
+            "header": {"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"},
+            "wrap": {"text_wrap": True, "valign": "top", "indent": 1},
+            "words": {"indent": 1},
+            "note": {"italic": True, "font_color": "#555555"},
         }
+        self.formats = {name: book.add_format(properties) for name, properties in self.format_properties.items()}
+        self._top_formats: dict[str | None, object] = {}
+
+    def top_aligned(self, cell_format):
+        """The house format cell_format (or no format: None) at the top of its cell, for the columns beside
+        wrapped text: a row two lines tall then reads along its first line."""
+        name = next((n for n, f in self.formats.items() if f is cell_format), None)
+        if name not in self._top_formats:
+            properties = {**self.format_properties.get(name, {}), "valign": "top"}
+            if "indent" in properties:  # an indent without a horizontal alignment is ignored by LibreOffice
+                properties["align"] = "left"
+            self._top_formats[name] = self.book.add_format(properties)
+        return self._top_formats[name]
 
     def sheet(self, name: str, title: str | None = None):
         if name not in self.sheets:
@@ -130,10 +151,12 @@ class Workbook:
         return self.sheets[name]
 
     def table(self, name: str, frame: pd.DataFrame, start_row: int = 0, title: str | None = None,
-              labels: bool = True) -> int:
+              labels: bool = True, wrap: int | None = None) -> int:
         """A table formatted by what its columns hold, with a bold title line above it if given; returns the
         row after it. labels=False keeps the column names as headers (the input sheets: a template must
-        read back).
+        read back). wrap: text longer than this many characters is wrapped in a column that wide, each row
+        as tall as its longest text needs. A text column right of a number column is indented, so that a
+        right-aligned number does not run into the text ("89.3%share of demand").
 
         On a new sheet the header is frozen, filtered and repeated on every printed page; below other
         content (the Summary) it is not.
@@ -154,11 +177,21 @@ class Workbook:
             self.header_rows[name] = start_row
             if len(frame.columns):
                 sheet.autofilter(start_row, 0, start_row + len(frame), len(frame.columns) - 1)
+        formats = [self._format_of(frame.iloc[:, j], str(column)) for j, column in enumerate(frame.columns)]
+        texts = [_is_text(frame.iloc[:, j]) for j in range(len(frame.columns))]
+        wrapped = {j: frame.iloc[:, j] for j in range(len(frame.columns))
+                   if texts[j] and wrap is not None and _longest(frame.iloc[:, j]) > wrap}
         for j, column in enumerate(frame.columns):
-            width = _width(frame[column], headers[j])
+            if j in wrapped:
+                continue
+            width = _width(frame.iloc[:, j], headers[j])
             if not new_sheet:  # the columns are shared with the key-value rows above
                 width = max(width, SUMMARY_WIDTHS.get(j, 12))
-            sheet.set_column(j, j, width, self._format_of(frame[column], str(column)))
+            if texts[j] and j and not texts[j - 1]:
+                formats[j] = self.formats["words"]
+            sheet.set_column(j, j, width, self.top_aligned(formats[j]) if wrapped else formats[j])
+        if wrapped:
+            wrap_columns(self, sheet, start_row + 1, wrapped, wrap, fill=TABLE_FILL)
         return start_row + 1 + len(frame)
 
     def _format_of(self, values: pd.Series, column: str):
@@ -259,6 +292,34 @@ def _cells(values: pd.Series) -> list:
     return [_cell(v) for v in cells]
 
 
+def _is_text(values: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def _longest(values: pd.Series) -> int:
+    lengths = values.dropna().astype(str).str.len()
+    return int(lengths.max()) if len(lengths) else 0
+
+
+def wrapped_lines(text: object, width: int, fill: float = 0.85) -> int:
+    """The lines a text takes wrapped in a column `width` characters wide, a line holding `fill` x width
+    characters. A width counts the digit 0: LibreOffice fits about 1.2 x width of plain words on a line, less
+    where words break early; 0.85 leaves room for long words and capitals."""
+    per_line = max(int(width * fill), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in str(text).splitlines() or [""])
+
+
+def wrap_columns(book: Workbook, sheet, first_row: int, columns: dict[int, object], width: int,
+                 fill: float = 0.85) -> None:
+    """Columns of text (column -> its texts from first_row down) wrapped at `width` characters, each row
+    tall enough to show every line of its longest text (`wrapped_lines`)."""
+    for column in columns:
+        sheet.set_column(column, column, width, book.formats["wrap"])
+    texts = [["" if _cell(v) is None else v for v in values] for values in columns.values()]
+    for row, row_texts in enumerate(zip(*texts), start=first_row):
+        sheet.set_row(row, 15 * max(wrapped_lines(text, width, fill) for text in row_texts))
+
+
 def _width(values: pd.Series, header: str) -> int:
     longest = max([len(str(header))] + [len(str(v)) for v in values.head(500)])
     return min(max(10, longest + 2), 60)
@@ -297,7 +358,7 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
             for attribute, sheet in RESULT_SHEETS.items():
                 table = getattr(result, attribute)
                 if attribute in WORTH_FIRST:
-                    worth_first(book, sheet, table, *WORTH_FIRST[attribute])
+                    worth_first(book, sheet, table, *WORTH_FIRST[attribute], wrap=WORDS_WIDTH)
                 elif len(table) > MAX_DETAIL_ROWS and "scenario" in table.columns:
                     book.table(sheet, expected_over_scenarios(table, result.scenario_costs), start_row=0,
                                title=f"Expected over the {len(result.scenario_costs)} scenarios ({len(table):,} "
@@ -306,7 +367,7 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
                 elif attribute == "flows":
                     deliveries(book, sheet, table)
                 else:
-                    book.table(sheet, table)
+                    book.table(sheet, table, wrap=WORDS_WIDTH)
             if why is not None:
                 why_sheet(book, why)
             glance = add_plan_charts(book, result)
@@ -314,9 +375,9 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
             why_no_plan(book, result.explanation)
         write_summary(book, result, glance, why)
         if information is not None:
-            book.table("VSS and EVPI", information)
+            book.table("VSS and EVPI", information, wrap=WORDS_WIDTH)
         write_inputs(book, data.tables)
-        book.table("Run info", result.run_info)
+        book.table("Run info", result.run_info, wrap=WORDS_WIDTH)
         book.close()
 
     return atomic_write(path, write)
@@ -329,15 +390,17 @@ WORTH_FIRST = {
 }
 
 
-def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, note: str) -> None:
-    """The rows sorted by what they are worth (largest first); those worth nothing below, after a note."""
+def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, note: str,
+                wrap: int | None = None) -> None:
+    """The rows sorted by what they are worth (largest first); those worth nothing below, after a note.
+    wrap: as in Workbook.table."""
     size = table[column].abs().fillna(0.0) if column in table else pd.Series(0.0, index=table.index)
     if "quantity" in table.columns:
         zero = table["quantity"].fillna(0.0).abs() <= 1e-9
     else:
         zero = size <= 1e-9
     order = size[~zero].sort_values(ascending=False, kind="stable").index
-    end = book.table(sheet, pd.concat([table.loc[order], table[zero]]))
+    end = book.table(sheet, pd.concat([table.loc[order], table[zero]]), wrap=wrap)
     if zero.any():
         # beside the table, so that the rows stay one table (a plan sheet reads back as a plan)
         first_zero = end - int(zero.sum())
@@ -357,10 +420,8 @@ def why_sheet(book: Workbook, why) -> None:
     end = book.table("Why", table, title=why.note or "Re-solved by HiGHS: the price range of each offer within "
                      "which the plan stays optimal, and the range of each rule or capacity within which its shadow "
                      "price holds")
-    sheet = book.sheets["Why"]
-    sheet.set_column(0, 0, WHY_WORDS_WIDTH, book.formats["wrap"])
-    for row, text in enumerate(table["in words"].astype(str).tolist(), start=end - len(table)):
-        sheet.set_row(row, 15 * max(1, -(-len(text) // int(WHY_WORDS_WIDTH * 0.85))))  # wrapped, with its indent
+    wrap_columns(book, book.sheets["Why"], end - len(table), {0: table["in words"].astype(str).tolist()},
+                 WHY_WORDS_WIDTH)
 
 
 def deliveries(book: Workbook, sheet: str, flows: pd.DataFrame) -> None:
@@ -379,7 +440,7 @@ def deliveries(book: Workbook, sheet: str, flows: pd.DataFrame) -> None:
 
 def why_no_plan(book: Workbook, explanation: pd.DataFrame) -> None:
     """The rules to relax; a current value and its target as percent where the rule is a share."""
-    book.table("Why no plan", explanation)
+    book.table("Why no plan", explanation, wrap=WORDS_WIDTH)
     sheet = book.sheets["Why no plan"]
     columns = list(explanation.columns)
     for i, r in enumerate(explanation.itertuples(index=False), start=1):
