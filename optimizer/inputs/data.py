@@ -75,8 +75,15 @@ class SourcingData:
     warnings: list[str] = field(default_factory=list)
 
     def total_demand(self) -> pd.Series:
-        """Demand of each material summed over the horizon."""
-        return self.demand["quantity"].groupby(level="material").sum()
+        """Demand of each material summed over the horizon.
+
+        Summed once per demand table (the rules and the result tables ask for it at every sweep point); a
+        new table assigned to `demand` is summed anew. A copy is returned, so callers may change it."""
+        known = self.__dict__.get("_total_demand")
+        if known is None or known[0] is not self.demand:
+            known = (self.demand, self.demand["quantity"].groupby(level="material").sum())
+            self.__dict__["_total_demand"] = known
+        return known[1].copy()
 
     def countries(self) -> set[str]:
         return {c for s in self.stages for c in self.suppliers[s] if c is not None}
