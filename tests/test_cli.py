@@ -199,7 +199,7 @@ def test_frontier_prints_the_tightest_cap_and_writes_curve_and_figure(capsys, tm
     curve = pd.read_excel(book, sheet_name="Frontier", engine="openpyxl").rename(columns=column_name)
     # Without the cap all calm supply is Chinese (share 100%); the grid is 100%, 50%, 0%, plus the input's 60%.
     assert curve["max_share"].tolist() == pytest.approx([1.0, 0.6, 0.5, 0.0])
-    assert curve["point"].tolist() == ["no cap binding (start)", "the input's cap", "evenly spaced", "evenly spaced"]
+    assert curve["point"].tolist() == ["swept cap not binding (start)", "the input's cap", "evenly spaced", "evenly spaced"]
     # Each point below 100% moves calm units from China (10) to the vault (15): 0.8 x 5 per unit.
     assert curve["objective"].tolist() == pytest.approx([1300 + 0.8 * 5 * (100 - s) for s in (100, 60, 50, 0)])
     assert _chart_count(book) == 1

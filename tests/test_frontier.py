@@ -254,3 +254,65 @@ def test_the_terminal_says_why_a_point_of_the_curve_stopped(status, said, monkey
     code = main(["frontier", str(folder), "--points", "3", "-o", str(tmp_path / "curve.xlsx")])
     assert code == 4
     assert said in capsys.readouterr().out.splitlines()
+
+
+# --------------------------------------------------------------------------- what a manager reads
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _run_frontier(folder: Path, *options: str) -> str:
+    """`python -m optimizer frontier` on the bundled instance as a user runs it, in a 100-column terminal."""
+    import os
+    import subprocess
+    import sys
+
+    environment = {**os.environ, "COLUMNS": "100",
+                   "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "optimizer", "frontier", *options, "-o", str(folder / "curve.xlsx"),
+                           "--png", str(folder / "curve.png")], cwd=folder, env=environment, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """The default sweep (China at any stage) of the bundled instance: its terminal text and its files."""
+    folder = tmp_path_factory.mktemp("default")
+    return folder, _run_frontier(folder)
+
+
+def _table_lines(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("│")]
+
+
+def test_the_terminal_names_the_points_in_the_workbooks_words(default_run):
+    """The point column says what the workbook says, in whole words, within 100 columns. On the bundled
+    instance the default sweep starts at 90.0% (where the instance's 90% China refining cap stops it), the
+    tightest cap is 89.3% (README) and the grid's other points fall below it, so detail is added between."""
+    folder, out = default_run
+    lines = _table_lines(out)
+    assert max(len(line) for line in lines) <= 100  # the explanation below is left to the terminal to wrap
+    cells = [[cell.strip() for cell in line.strip("│").split("│")] for line in lines]
+    words = [row[1] for row in cells if row[1]]
+    assert cells[0][:2] == ["90.0%", "swept cap not binding (start)"]
+    assert cells[-2][:2] == ["89.3%", "tightest cap with a plan"]
+    assert set(words[1:-2]) == {"added where a plan exists"}
+    assert not any(jargon in out for jargon in ("unconstrained", "detail", "sweep", "…"))
+    book = pd.read_excel(folder / "curve.xlsx", sheet_name="Frontier", engine="openpyxl")
+    assert book.iloc[:, 1].tolist()[:len(words) - 1] == words[:-1]  # the same words, point for point
+
+
+def test_the_start_of_the_default_sweep_is_not_called_unconstrained():
+    """Sweeping China at any stage leaves the instance's own China refining cap (90%) in place, and it binds
+    at the start: its shadow price there is positive, so "no cap binding" would be false. The start is where
+    the swept cap does not bind (its own price is 0)."""
+    data = so.read_instance(bundled_instance())
+    curve = frontier(data, "China", points=3)
+    start = curve.table.iloc[0]
+    assert start["point"] == "unconstrained" and start["shadow_price_per_point"] == 0
+    prices = curve.results[start["max_share"]].shadow_prices
+    refining = prices[(prices["rule"] == "origin cap") & (prices["input_row"] == "origin_caps:2")]
+    assert refining["value"].sum() > 0
+    assert curve.points_in_words.iloc[0] == "swept cap not binding (start)"

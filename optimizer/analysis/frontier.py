@@ -31,6 +31,18 @@ Progress = Callable[[float], None]
 #: A share no plan can reach (deliveries are bounded): the swept cap does not bind.
 UNCAPPED = 1e6
 
+#: The point kinds of `Frontier.table` (short names, kept for code) in the words the workbook and the
+#: terminal show. The start is the optimum without the swept cap: other caps of the input may bind there
+#: (the default sweep, China at any stage, starts where the bundled China refining cap binds).
+POINT_WORDS = {"unconstrained": "swept cap not binding (start)", "sweep": "evenly spaced",
+               "current": "the input's cap", "tightest": "tightest cap with a plan",
+               "detail": "added where a plan exists", "stopped": "solver stopped here"}
+
+
+def point_words(kind: str) -> str:
+    """A point kind ("sweep, current") in words ("evenly spaced, the input's cap")."""
+    return ", ".join(POINT_WORDS.get(part.strip(), part.strip()) for part in str(kind).split(","))
+
 
 @dataclass
 class Frontier:
@@ -51,6 +63,11 @@ class Frontier:
     results: dict[float, Result] = field(default_factory=dict, repr=False)
     explanation: str = ""
     stopped: list[float] = field(default_factory=list)
+
+    @property
+    def points_in_words(self) -> pd.Series:
+        """The table's `point` column in words (POINT_WORDS), on the table's index."""
+        return self.table["point"].map(point_words)
 
 
 @dataclass(frozen=True)

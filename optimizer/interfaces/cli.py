@@ -514,7 +514,7 @@ def comparison_table(comparison) -> Table:
 def frontier(
     instance: InstanceArg = None,
     cap: Annotated[str, typer.Option("--cap", help="The origin cap to sweep: China, China:refining or *:refining (every country on its own).")] = "China",
-    points: Annotated[int, typer.Option("--points", min=2, max=201, help="Points from the unconstrained share to 0.")]
+    points: Annotated[int, typer.Option("--points", min=2, max=201, help="Points from the share reached without the cap to 0.")]
     = 11,
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the curve's workbook.")]
     = Path("frontier.xlsx"),
@@ -525,7 +525,7 @@ def frontier(
                          "solved by material).")] = "auto",
     workers: WorkersOpt = None, scheduler: SchedulerOpt = None,
 ) -> None:
-    """The cost of de-risking: sweep an origin cap from the unconstrained optimum's share to 0.
+    """The cost of de-risking: sweep an origin cap from the share the optimum without it reaches to 0.
 
     Example: sourcing frontier --cap China:refining --points 21 --png frontier.png
     """
@@ -575,9 +575,12 @@ def frontier(
 def frontier_table(curve) -> Table:
     currency = curve.currency
     table = Table(title=f"Cost of de-risking: {curve.cap} (money in {currency})", title_justify="left")
-    for label in ("max share", "point", "objective", "expected cost", "worst", "min fill", "per point"):
-        table.add_column(label, justify="left" if label == "point" else "right")
-    rows = curve.table.to_dict("records")
+    # Two-line headers keep the numbers narrow, so the point's words fit whole in 100 columns; the words
+    # wrap (never cut) in a narrower terminal, the numbers never do.
+    for label in ("max share", "point", "objective", "expected\ncost", "worst", "min fill", "per\npoint"):
+        table.add_column(label, justify="left" if label == "point" else "right", no_wrap=label != "point",
+                         overflow="fold")
+    rows = curve.table.assign(point=curve.points_in_words).to_dict("records")
     for row in rows:
         if row["status"] != "optimal":
             continue

@@ -643,15 +643,6 @@ def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
     return chart
 
 
-#: The frontier's point kinds in plain words (the Python table keeps the short names).
-POINT_WORDS = {"unconstrained": "no cap binding (start)", "sweep": "evenly spaced", "current": "the input's cap",
-               "tightest": "tightest cap with a plan", "detail": "added where a plan exists"}
-
-
-def point_words(kind: str) -> str:
-    return ", ".join(POINT_WORDS.get(part.strip(), part.strip()) for part in str(kind).split(","))
-
-
 def _fit_axis(chart, values, name: str) -> None:
     """The cost axis scaled to the data (a curve that starts its axis at 0 looks flat)."""
     values = pd.to_numeric(pd.Series(np.asarray(values, dtype=float).ravel()), errors="coerce").dropna()
@@ -670,7 +661,7 @@ def write_frontier(frontier, path: str | Path) -> Path:
 
     def write(temporary: Path) -> None:
         book = Workbook(temporary, currency)
-        book.table("Frontier", table.assign(point=table["point"].map(point_words)))
+        book.table("Frontier", table.assign(point=frontier.points_in_words))
         if frontier.explanation:
             book.table("Why no plan", pd.DataFrame({"explanation": frontier.explanation.splitlines()}))
         sheet_name = "Frontier"
