@@ -227,7 +227,7 @@ def test_a_cap_at_the_kink_gives_both_sides_by_hand():
     shortage instead of China: Lynas is full). Whichever side HiGHS reports holds on its own side only."""
     row = _price_of(so.why_these_suppliers(so.from_frames(make(**_cap_case(0.5)))), "origin cap")
     assert row["one_more"] == pytest.approx(20) and row["one_fewer"] == pytest.approx(990)
-    assert "one more percentage point saves 20.00 USD, one fewer percentage point costs 990.00 USD" in row["line"]
+    assert "one more percentage point saves 20.00 USD, one fewer percentage point costs 990 USD" in row["line"]
     assert "kink" in row["line"]
     if row["shadow_price"] == pytest.approx(20):
         assert (row["low"], row["high"]) == (pytest.approx(50), pytest.approx(100, abs=1e-6))
@@ -303,3 +303,28 @@ def test_each_rules_range_against_re_solves_of_the_raw_table(kind):
             assert not on_line(end + outward * max(1e-3 * abs(end), 1e-2)), (kind, end)
         checked += 1
     assert checked, row["line"]
+
+
+def test_a_spot_price_range_by_hand():
+    """KINK: the plan signs China's 60 and buys the spot's 40. Above 30 the spot is dearer than Lynas's
+    contract, so the plan would sign Lynas instead; any cheaper spot price leaves it as it is (the spot is
+    full and China cheaper still)."""
+    spot = rows(so.why_these_suppliers(so.from_frames(make(**KINK))), "spot price").loc["Spot"]
+    assert spot["rule"] == "spot" and spot["now"] == 25
+    assert spot["low"] == pytest.approx(0) and spot["high"] == pytest.approx(30, abs=0.02)
+    assert spot["line"].startswith("The plan stays as signed while Spot Dy (spot) costs up to 30.0")
+
+
+def test_a_reservation_fee_range_by_hand():
+    """VAULT_UNDER_CAP with a fee of 10: the 40 units needed in every scenario cost fee + 15 from the vault
+    against 30 from Lynas, the 60 needed only in 'ban' fee + 0.2 x 15 against 30 (or a shortage at 0.2 x
+    1000): reserving all 100 stays best while the fee is below 15."""
+    from conftest import VAULT_UNDER_CAP
+
+    offers = [dict(o, reservation_fee=10) if o["supplier"] == "Project Vault" else o
+              for o in VAULT_UNDER_CAP["offers"]]
+    why = so.why_these_suppliers(so.from_frames(make(**dict(VAULT_UNDER_CAP, offers=offers))))
+    vault = rows(why, "offer price").loc["Project Vault"]
+    assert vault["rule"] == "reservation" and vault["in_plan"] and vault["now"] == 10
+    assert vault["low"] == pytest.approx(0) and vault["high"] == pytest.approx(15, abs=0.02)
+    assert "stays in the plan as reserved at any reservation fee up to 15.0" in vault["line"]

@@ -35,9 +35,10 @@ STEPS = 12
 WHY_LIMIT = 20_000
 #: Re-solves allowed per edge of a shadow price's range (each tangent crossing finds the next kink).
 REACH_STEPS = 30
-#: offer rows: price (also as now) and its range low..high in unit; shadow-price rows: the right-hand side now
-#: and the range low..high over which shadow_price (in value_unit) holds, in unit, and the objective moved by one unit more
-#: and one unit fewer (in the direction of the shadow-price table's meaning).
+#: offer rows (kind "offer price" for contracts and reservations, "spot price"; rule: contract, spot or
+#: reservation): price (also as now; a reservation's fee) and its range low..high in unit; shadow-price rows:
+#: the right-hand side now and the range low..high over which shadow_price (in value_unit) holds, in unit, and
+#: the objective moved by one unit more and one unit fewer (in the direction of the shadow-price table's meaning).
 WHY_COLUMNS = ["kind", "rule", "name", "supplier", "material", "scenario", "period", "in_plan", "price", "now", "low",
                "high", "unit", "shadow_price", "one_more", "one_fewer", "value_unit", "line"]
 
@@ -139,6 +140,8 @@ class _Lp:
         status, best = self.run()
         if status != OPTIMAL:
             return False
+        if np.allclose(self.values()[self.first_stage], self.plan, rtol=1e-9, atol=1e-7):
+            return True  # the best plan at this price is the plan itself: no second solve needed
         n = len(self.first_stage)
         self.highs.changeColsBounds(n, self.first_stage, self.plan, self.plan)
         status, fixed = self.run()
@@ -158,7 +161,7 @@ def _edge(inside: float, outside: float, holds) -> float:
 
 
 def why_these_suppliers(data: SourcingData, variables: int | None = None) -> WhyAnalysis:
-    """Price ranges and entry prices of the contract offers, the range and both sides of every shadow price, uniqueness.
+    """Price ranges and entry prices of the offers, the range and both sides of every shadow price, uniqueness.
 
     variables: the model's size when the caller knows it (a Result's run_info), which spares a build to
     find out whether the model is small enough to ask.
@@ -177,46 +180,98 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None) -> Why
     model = lp.built.model
     currency = data.settings.currency
     units = data.materials["unit"].fillna("unit")
-    offers = {}
-    for key in model.CONTRACT_OFFERS:
-        offers.setdefault(key[:2], []).append(key)
-    rows = []
-    for (supplier, material), keys in offers.items():
-        columns = lp.columns_of([model.contract_quantity[k] for k in keys])
-        if not columns:
-            continue
-        price = float(data.offers.loc[keys[0], "price"])
-        signed = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9
-
-        def holds(factor: float, columns=columns) -> bool:
-            lp.scale_price(columns, factor)
-            stays = lp.plan_stays_optimal()
-            lp.scale_price(columns, 1.0)
-            return stays
-
-        low = _edge(1.0, 0.0, holds) if not holds(0.0) else 0.0
-        high = np.inf
-        if signed:
-            high = MAX_FACTOR if holds(MAX_FACTOR) else _edge(1.0, MAX_FACTOR, holds)
-        unit = f"{currency}/{units[material]}"
-        if signed:
-            top = f"{MAX_FACTOR:g} times today's price" if high >= MAX_FACTOR else f"{price * high:,.2f} {unit}"
-            span = f"at any price up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
-            line = f"{supplier} {material} stays in the plan as signed {span} (now {price:,.2f} {unit})"
-        elif low > 0:
-            line = f"{supplier} {material} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f})"
-        else:
-            line = f"{supplier} {material} stays out of the plan even at a price of 0"
-        rows.append({"kind": "offer price", "name": f"{supplier} {material}", "supplier": supplier,
-                     "material": material, "period": None,
-                     "in_plan": signed, "price": price, "now": price, "low": price * low,
-                     "high": price * high if np.isfinite(high) and high < MAX_FACTOR else np.nan,
-                     "unit": unit, "line": line})
+    rows = [_offer_row(lp, offer, currency, units) for offer in _priced_offers(lp, data)]
     lp.scale_price([], 1.0)
     rows += _shadow_price_ranges(lp, data, currency)
     table = pd.DataFrame(rows, columns=WHY_COLUMNS)
     unique, note = _uniqueness(lp)
     return WhyAnalysis(table, _telling(table), unique, note)
+
+
+def _priced_offers(lp: _Lp, data: SourcingData) -> list[tuple]:
+    """(kind, supplier, material, columns, price, in_plan) of every offer whose price can be moved: contract
+    offers (their price, every period alike), spot offers (their price; in the plan when bought in some
+    scenario) and stockpile reservations (their reservation fee)."""
+    model = lp.built.model
+    values = lp.values()
+    out = []
+    groups: dict[tuple, list] = {}
+    for key in model.CONTRACT_OFFERS:
+        groups.setdefault(key[:2], []).append(model.contract_quantity[key])
+    for (supplier, material), variables in groups.items():
+        columns = lp.columns_of(variables)
+        if columns:
+            signed = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9
+            out.append(("contract", supplier, material, columns,
+                        float(data.offers.xs((supplier, material), level=["supplier", "material"])["price"].iloc[0]),
+                        signed))
+    spot: dict[tuple, list] = {}
+    for key, var in model.spot_purchase.items():
+        spot.setdefault(key[:2], []).append(var)
+    for (supplier, material), variables in spot.items():
+        columns = lp.columns_of(variables)
+        if columns:
+            out.append(("spot", supplier, material, columns,
+                        float(data.offers.xs((supplier, material), level=["supplier", "material"])["price"].iloc[0]),
+                        bool(values[columns].max() > 1e-9)))
+    fees = data.stockpiles["reservation_fee"].to_dict()
+    for key, var in model.reserved_quantity.items():
+        columns = lp.columns_of([var])
+        if columns and float(fees[key]) > 0:
+            reserved = lp.plan[lp.position[columns[0]]] > 1e-9
+            out.append(("reservation", key[0], key[1], columns, float(fees[key]), bool(reserved)))
+    return out
+
+
+def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
+    """An offer's price range (as factors of today's price, re-solved) and its sentence."""
+    kind, supplier, material, columns, price, in_plan = offer
+
+    def holds(factor: float) -> bool:
+        lp.scale_price(columns, factor)
+        stays = lp.plan_stays_optimal()
+        lp.scale_price(columns, 1.0)
+        return stays
+
+    low = _edge(1.0, 0.0, holds) if not holds(0.0) else 0.0
+    high = np.inf  # a dearer offer that is not used leaves the plan as it is
+    if in_plan:
+        high = MAX_FACTOR if holds(MAX_FACTOR) else _edge(1.0, MAX_FACTOR, holds)
+    unit = f"{currency}/{units[material]}"
+    name = f"{supplier} {material}"
+    top = f"{MAX_FACTOR:g} times today's" if high >= MAX_FACTOR else f"{price * high:,.2f} {unit}"
+    if high >= MAX_FACTOR:
+        top += " fee" if kind == "reservation" else " price"
+    if kind == "spot":
+        if low <= 0 and not np.isfinite(high):
+            span = "at any price"
+        elif not np.isfinite(high):
+            span = f"at any price above {price * low:,.2f} {unit}"
+        else:
+            span = f"up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
+        line = f"The plan stays as signed while {name} (spot) costs {span} (now {price:,.2f} {unit})"
+    elif kind == "reservation":
+        if in_plan:
+            span = (f"at any reservation fee up to {top}" if low <= 0
+                    else f"at a reservation fee between {price * low:,.2f} and {top}")
+            line = f"{name} stays in the plan as reserved {span} (fee now {price:,.2f} {unit})"
+        elif low > 0:
+            line = (f"{name} enters the plan below a reservation fee of {price * low:,.2f} {unit} "
+                    f"(now {price:,.2f} {unit})")
+        else:
+            line = f"{name} stays out of the plan even with no reservation fee"
+    else:
+        if in_plan:
+            span = f"at any price up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
+            line = f"{name} stays in the plan as signed {span} (now {price:,.2f} {unit})"
+        elif low > 0:
+            line = f"{name} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f} {unit})"
+        else:
+            line = f"{name} stays out of the plan even at a price of 0"
+    return {"kind": "spot price" if kind == "spot" else "offer price", "rule": kind, "name": name,
+            "supplier": supplier, "material": material, "period": None, "in_plan": in_plan, "price": price,
+            "now": price, "low": price * low,
+            "high": price * high if np.isfinite(high) and high < MAX_FACTOR else np.nan, "unit": unit, "line": line}
 
 
 class _Along:
@@ -318,11 +373,16 @@ def _shown(value: float, unit: str) -> str:
     return f"{value:,.2f} {unit}"
 
 
+def _money(amount: float) -> str:
+    """An amount of money as the Summary shows money: whole units, cents only below 100."""
+    return f"{amount:,.0f}" if abs(amount) >= 100 else f"{amount:,.2f}"
+
+
 def _effect(amount: float, verb: str, currency: str) -> str:
     """'saves 15.00 USD' / 'costs 20.00 USD', turned round when the amount has the other sign."""
     if amount < 0:
         verb, amount = {"saves": "costs", "costs": "saves"}[verb], -amount
-    return f"{verb} {amount:,.2f} {currency}"
+    return f"{verb} {_money(amount)} {currency}"
 
 
 def _shadow_price_ranges(lp: _Lp, data: SourcingData, currency: str) -> list[dict]:
@@ -413,7 +473,7 @@ def _price_row(parameter: Parameter, price: float, low: float, high: float, one_
         kink = " (a kink: each side has its own price)" if (abs(low - parameter.now) <= near
                                                               or abs(high - parameter.now) <= near) else ""
         line = (f"{label} (now {now}): {', '.join(sides) or 'no room to move it by one'}; "
-                f"its shadow price of {price:,.2f} {row['unit']} holds {span}{kink}")
+                f"its shadow price of {_money(price)} {row['unit']} holds {span}{kink}")
     return {"kind": "shadow price", "rule": row["rule"], "name": row["name"], "supplier": row["supplier"],
             "material": row["material"], "scenario": row["scenario"], "period": row["period"], "in_plan": None,
             "price": np.nan, "now": parameter.now, "low": low, "high": high, "unit": unit, "shadow_price": price,
