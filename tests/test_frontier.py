@@ -316,3 +316,41 @@ def test_the_start_of_the_default_sweep_is_not_called_unconstrained():
     refining = prices[(prices["rule"] == "origin cap") & (prices["input_row"] == "origin_caps:2")]
     assert refining["value"].sum() > 0
     assert curve.points_in_words.iloc[0] == "swept cap not binding (start)"
+
+
+def _chart_axes(book: Path) -> dict[str, dict[str, float]]:
+    """The native chart's axes as the workbook stores them: position ("b" the share, "l" the money) to
+    min, max and majorUnit."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(book) as archive:
+        xml = archive.read("xl/charts/chart1.xml").decode()
+    axes = {}
+    for axis in re.findall(r"<c:valAx>.*?</c:valAx>", xml):
+        position = re.search(r'<c:axPos val="(\w)"/>', axis).group(1)
+        axes[position] = {key: float(value) for key, value in re.findall(r'<c:(min|max|majorUnit) val="([^"]+)"/>', axis)}
+    return axes
+
+
+def test_the_share_axes_fit_the_points_with_a_plan(default_run):
+    """The default sweep's points with a plan lie between the tightest cap (89.25%, README) and the start
+    (90.0%): a span of 0.75 points, a tenth of which is less than the half-point least margin, so both the
+    figure and the workbook's chart show 88.75%-90.5% (not 0-100%, where the curve was a vertical smear),
+    the tightest cap and the start inside, and a half point of the no-plan region."""
+    folder, _ = default_run
+    share = _chart_axes(folder / "curve.xlsx")["b"]
+    assert share["min"] == pytest.approx(0.8875, abs=2e-4) and share["max"] == pytest.approx(0.905, abs=1e-6)
+    curve = frontier(so.read_instance(bundled_instance()), "China", points=11)
+    low, high = so.frontier_chart(curve).axes[0].get_xlim()
+    assert (low, high) == pytest.approx((share["min"], share["max"]))
+    assert low < curve.tightest < curve.unconstrained_share < high
+
+
+def test_the_money_axis_of_the_workbooks_chart_is_fitted_on_round_steps(default_run):
+    """The terminal shows the default sweep's costs from 73.68M (expected cost at the start) to 101.95M
+    (objective at the tightest cap): a pad of a tenth of the 28.3M span each side gives 70.85M-104.78M,
+    a fifth of which (6.8M) rounds up to steps of 10M: 70M to 110M, never from 0."""
+    folder, _ = default_run
+    money = _chart_axes(folder / "curve.xlsx")["l"]
+    assert money == {"min": 70e6, "max": 110e6, "majorUnit": 10e6}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .figures import add_plan_charts
+from .figures import add_plan_charts, frontier_share_limits
 from .files import atomic_write, neutralise
 from ..inputs.reader import Tables
 from ..inputs.schema import SHEET_ORDER, SHEETS
@@ -654,6 +654,25 @@ def _fit_axis(chart, values, name: str) -> None:
                       "major_gridlines": {"visible": True}})
 
 
+def _frontier_cost_axis(chart, costs: pd.DataFrame, currency: str) -> None:
+    """The curve's money axis fitted to its costs, on round steps (1, 2 or 5 times a power of ten, about five
+    of them), in millions when a step is a million or more: the ticks read 70 M, 80 M, ... instead of
+    70,849,074."""
+    values = pd.to_numeric(pd.Series(costs.to_numpy(dtype=float).ravel()), errors="coerce").dropna()
+    if values.empty:
+        return
+    low, high = float(values.min()), float(values.max())
+    pad = max((high - low) * 0.1, abs(high) * 0.005, 1.0)
+    raw = (high - low + 2 * pad) / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    minimum, maximum = math.floor((low - pad) / step) * step, math.ceil((high + pad) / step) * step
+    millions = step >= 1e6
+    chart.set_y_axis({"name": currency,
+                      "num_format": '#,##0,," M"' if millions else "#,##0", "min": minimum, "max": maximum,
+                      "major_unit": step, "major_gridlines": {"visible": True}})
+
+
 def write_frontier(frontier, path: str | Path) -> Path:
     """The de-risking curve: table and a native scatter chart (current cap and tightest cap marked)."""
     table = frontier.table
@@ -689,10 +708,11 @@ def write_frontier(frontier, path: str | Path) -> Path:
                                   "values": [sheet_name, r, y_col, r, y_col], "line": {"none": True},
                                   "marker": {"type": marker, "size": 11, "fill": {"color": color},
                                              "border": {"color": color}}})
-        chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand", "num_format": "0%",
-                          "min": 0, "max": max(1.0, float(table["max_share"].max()))})
-        _fit_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]].to_numpy().ravel(),
-                  currency)
+        low, high = frontier_share_limits(frontier)
+        chart.set_x_axis({"name": f"{frontier.cap}: most allowed share of demand",
+                          "num_format": "0.0%" if high - low < 0.1 else "0%", "min": low, "max": high,
+                          "major_gridlines": {"visible": True}})
+        _frontier_cost_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]], currency)
         sheet = book.sheets[sheet_name]
         sheet.insert_chart(len(table) + 3, 0, chart)
         _print_wide(sheet)

@@ -40,11 +40,11 @@ def _formatter(function):
     return FuncFormatter(function)
 
 
-def _percent():
-    """matplotlib's PercentFormatter for shares (1.0 = 100%)."""
+def _percent(decimals: int | None = None):
+    """matplotlib's PercentFormatter for shares (1.0 = 100%); decimals None: as many as the axis needs."""
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0)
+    return PercentFormatter(1.0, decimals=decimals)
 
 #: The parts of a scenario's cost as the charts name them (solving.results.COST_PARTS, in that order).
 PART_LABELS = {"reservation": "stockpile fees", "contract": "contracts", "spot": "spot purchases",
@@ -416,6 +416,19 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
 
 # --------------------------------------------------------------------------- frontier and comparison
 
+def frontier_share_limits(frontier) -> tuple[float, float]:
+    """The share axis of the de-risking curve: the shares of the points with a plan (the start, the input's
+    cap and the tightest cap among them), with a margin of a tenth of their span and at least half a point
+    on each side, so that a curve over a point or two of share is not a vertical line on a 0-100% axis and a
+    little of the no-plan region below the tightest cap shows. Never below 0."""
+    shares = frontier.table.loc[frontier.table["status"] == "optimal", "max_share"].astype(float)
+    if shares.empty:
+        return 0.0, max(1.0, float(frontier.table["max_share"].max()))
+    low, high = float(shares.min()), float(shares.max())
+    margin = max((high - low) * 0.1, 0.005)
+    return max(0.0, low - margin), high + margin
+
+
 def frontier_chart(frontier, axis=None) -> Figure:
     """Objective and expected cost against the cap's max_share; infeasible region shaded, current plan marked.
 
@@ -437,12 +450,13 @@ def frontier_chart(frontier, axis=None) -> Figure:
         if len(current) and current["status"].iloc[0] == "optimal":
             axis.scatter(current["max_share"], current["objective"], s=120, marker="*", color="red", zorder=5,
                          label=f"current cap {frontier.current:.0%}")
-    axis.xaxis.set_major_formatter(_percent())
+    low, high = frontier_share_limits(frontier)
+    axis.xaxis.set_major_formatter(_percent(1 if high - low < 0.1 else 0))
     axis.yaxis.set_major_formatter(_money(currency))
     axis.set_xlabel(f"{frontier.cap}: most allowed share of demand")
     axis.set_ylabel(currency)
     axis.set_title(f"Cost of de-risking: {frontier.cap}")
-    axis.set_xlim(0, max(1.0, float(table["max_share"].max())))
+    axis.set_xlim(low, high)
     axis.grid(alpha=0.3)
     axis.legend()
     if own:
