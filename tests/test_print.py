@@ -79,3 +79,103 @@ def test_text_beside_a_number_is_indented_on_why_no_plan(tmp_path):
     # LibreOffice shows an indent only with a horizontal alignment
     assert unit.alignment.indent >= 1 and unit.alignment.horizontal == "left"
     assert sheet.cell(row=2, column=column_of(sheet, "Relax to")).number_format == "0.0%"
+
+
+@pytest.fixture(scope="module")
+def bundled_plan(tmp_path_factory):
+    path = tmp_path_factory.mktemp("plan") / "plan.xlsx"
+    return so.write_plan(so.solve(so.bundled_instance()), path)
+
+
+def chart_anchors(path, sheet_name: str) -> list[tuple[int, int, int, int]]:
+    """Each chart's cells on a sheet, 0-based and inclusive: (first row, first column, last row, last column)."""
+    import re
+    import zipfile
+
+    import openpyxl
+
+    index = openpyxl.load_workbook(path, read_only=True).sheetnames.index(sheet_name) + 1
+    with zipfile.ZipFile(path) as archive:
+        rels = archive.read(f"xl/worksheets/_rels/sheet{index}.xml.rels").decode()
+        drawing = re.search(r'Target="\.\./drawings/(drawing\d+\.xml)"', rels).group(1)
+        xml = archive.read(f"xl/drawings/{drawing}").decode()
+    anchors = []
+    for block in re.findall(r"<xdr:twoCellAnchor.*?</xdr:twoCellAnchor>", xml, flags=re.S):
+        (c1, r1), (c2, r2) = [(int(c), int(r)) for c, r in re.findall(
+            r"<xdr:(?:from|to)><xdr:col>(\d+)</xdr:col>.*?<xdr:row>(\d+)</xdr:row>", block, flags=re.S)]
+        anchors.append((r1, c1, r2, c2))
+    return anchors
+
+
+def test_the_charts_stand_clear_of_every_table_and_of_each_other(bundled_plan):
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(bundled_plan)["Charts"]
+    anchors = chart_anchors(bundled_plan, "Charts")
+    assert len(anchors) == 4 + 2  # a supply chart per material, cost by scenario, share against the cap
+    filled = {(c.row - 1, c.column - 1) for row in sheet.iter_rows() for c in row if c.value is not None}
+    for r1, c1, r2, c2 in anchors:
+        under = {(r, c) for (r, c) in filled if r1 <= r <= r2 and c1 <= c <= c2}
+        assert not under, (r1, c1, r2, c2, sorted(under)[:3])
+    for i, a in enumerate(anchors):
+        for b in anchors[i + 1:]:
+            assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)
+
+
+def test_a_wrapped_header_on_the_charts_sheet_has_a_row_tall_enough(bundled_plan):
+    """'Expected China share (any stage)' in a column 14 characters wide takes three lines, so its row must be
+    taller than one line, or the header climbs over the table's title above it."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(bundled_plan)["Charts"]
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == "Expected China share (any stage)")
+    width = sheet.column_dimensions[cell.column_letter].width
+    assert width < len(cell.value) / 2  # at least two lines in any font
+    assert (sheet.row_dimensions[cell.row].height or 15) >= 30
+    makers = next(c for row in sheet.iter_rows() for c in row if c.value == "China magnet makers")
+    assert sheet.column_dimensions[makers.column_letter].width < len(makers.value)
+    assert (sheet.row_dimensions[makers.row].height or 15) >= 30
+
+
+def test_no_page_break_cuts_a_chart_or_its_table(bundled_plan):
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(bundled_plan)["Charts"]
+    breaks = [b.id for b in sheet.row_breaks.brk]  # a page ends after 1-based row id: 0-based row id starts one
+    assert breaks  # six charts and their tables do not fit one landscape page
+    anchors = chart_anchors(bundled_plan, "Charts")
+    for r1, _, r2, _ in anchors:
+        assert not [b for b in breaks if r1 < b <= r2], (r1, r2, breaks)
+    # a table: the rows with numbers under a header, never split across pages
+    numbers = sorted({c.row - 1 for row in sheet.iter_rows() for c in row if isinstance(c.value, (int, float))})
+    for b in breaks:
+        assert not (b - 1 in numbers and b in numbers), b
+
+
+def test_on_paper_each_chart_is_on_the_page_of_its_table(bundled_plan, tmp_path):
+    """Converted by LibreOffice: on every page, each supply chart's title comes with its table's title, the
+    table's last period and the chart's axis (its first periods in a row); before, the last chart's axis and
+    half its table fell on the next page, and wrapped headers overprinted the table titles."""
+    import re
+    import shutil
+    import subprocess
+
+    assert shutil.which("soffice") and shutil.which("pdftotext"), "LibreOffice and poppler are needed"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(bundled_plan)], check=True, capture_output=True,
+                   timeout=300)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "plan.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    pages = [page for page in text.split("\f") if page.strip().startswith("Charts")]
+    materials = ["NdPr oxide", "Dy oxide", "Tb oxide", "NdFeB magnets"]  # the bundled instance's
+    seen = []
+    for page in pages:
+        for material in materials:
+            if f"{material}: expected supply by supplier" in page:
+                seen.append(material)
+                assert f"{material}: expected supply (kg per period)" in page, material
+                table = page.split(f"{material}: expected supply (kg per period)")[1]
+                assert re.search(r"^2028Q4\s", table, flags=re.M), material
+        axes = len(re.findall(r"2026Q1 +2026Q2 +2026Q3", page))
+        assert axes == sum(f"{m}: expected supply by supplier" in page for m in materials)
+    assert sorted(seen) == sorted(materials)

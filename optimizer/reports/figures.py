@@ -287,29 +287,57 @@ def glance_table(result, supply: pd.DataFrame | None = None) -> pd.DataFrame:
     return pivot.div(demand.reindex(materials).replace(0, np.nan), axis=0).fillna(0.0)
 
 
-def _write_grid(book, sheet, row: int, corner: str, frame, cell_format) -> tuple[int, int]:
+#: The Charts sheet's column widths (characters): labels, then numbers.
+LABEL_WIDTH, NUMBER_WIDTH = 22, 14
+#: A row of the default height (15 points) in pixels, as a chart's height counts them.
+ROW_PIXELS = 20
+#: How far a chart sits below the top of its block's first row, in pixels.
+CHART_OFFSET = 4
+#: The printable part of a landscape A4 page (export.print_setup's margins) in pixels at 96 per inch.
+PAGE_PIXELS = (round((11.69 - 0.5 - 0.5) * 96), round((8.27 - 0.75 - 0.6) * 96))
+
+
+def _column_pixels(width: float) -> int:
+    """A column `width` characters wide in pixels (Excel's rule for its default font, as xlsxwriter's)."""
+    return int(width * 7 + 0.5) + 5
+
+
+def _header(book, sheet, row: int, headers: list[str]) -> int:
+    """A header row over the Charts sheet's columns, tall enough for its longest wrapped header; returns its
+    height in pixels."""
+    from .export import wrapped_lines
+
+    for j, header in enumerate(headers):
+        sheet.write_string(row, j, header, book.formats["header"])
+    lines = max(wrapped_lines(header, LABEL_WIDTH if j == 0 else NUMBER_WIDTH) for j, header in enumerate(headers))
+    if lines > 1:
+        sheet.set_row(row, 15 * lines)
+    return ROW_PIXELS * lines
+
+
+def _write_grid(book, sheet, row: int, corner: str, frame, cell_format) -> tuple[int, int, int]:
     """A frame as a block of cells from (row, 0): a header row (corner, then the column names), then one row
-    per index label with its numbers. Returns the first and last rows of numbers, for a chart's ranges."""
-    sheet.write_string(row, 0, corner, book.formats["header"])
-    for j, column in enumerate(frame.columns, start=1):
-        sheet.write_string(row, j, str(column), book.formats["header"])
+    per index label with its numbers. Returns the first and last rows of numbers, for a chart's ranges, and
+    the header row's height in pixels."""
+    header_pixels = _header(book, sheet, row, [corner] + [str(column) for column in frame.columns])
     values = frame.to_numpy(dtype=float).tolist()
     for i, (label, numbers) in enumerate(zip(frame.index, values), start=row + 1):
         sheet.write_string(i, 0, str(label))
         for j, number in enumerate(numbers, start=1):
             sheet.write_number(i, j, number, cell_format)
-    return row + 1, row + len(frame)
+    return row + 1, row + len(frame), header_pixels
 
 
 def _glance_chart(book, result, sheet, sheet_name: str, row: int, supply: pd.DataFrame):
-    """Write the glance block at row and return a stacked bar chart over it (for the Summary), or None."""
+    """Write the glance block at row and return a stacked bar chart over it (for the Summary), or None, the
+    row after the block and the block's height in pixels."""
     shares = glance_table(result, supply)
     if shares.empty or not len(shares.columns):
-        return None, row
+        return None, row, 0
     colours = _colours(list(shares.columns))
     sheet.write_string(row, 0, "The plan at a glance: expected supply by supplier, share of each material's demand",
                        book.formats["bold"])
-    first, last = _write_grid(book, sheet, row + 1, "Material", shares, book.formats["share"])
+    first, last, header_pixels = _write_grid(book, sheet, row + 1, "Material", shares, book.formats["share"])
     chart = book.book.add_chart({"type": "bar", "subtype": "stacked"})
     for j, supplier in enumerate(shares.columns, start=1):
         chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
@@ -320,15 +348,31 @@ def _glance_chart(book, result, sheet, sheet_name: str, row: int, supply: pd.Dat
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom", "font": {"size": 8}})
     chart.set_size({"width": 620, "height": 430})
-    return chart, max(last + 2, row + 8)
+    following = last + 2
+    return chart, following, header_pixels + ROW_PIXELS * (following - row - 1)
+
+
+def chart_page_breaks(blocks: list[tuple[int, int]], page_pixels: float) -> list[int]:
+    """The rows to start a new printed page at, so that no block (its first row, its height in pixels) is cut:
+    each page takes the blocks that fit in page_pixels, the next one starts a page. A block taller than a page
+    gets a page of its own."""
+    breaks, used = [], 0.0
+    for first_row, height in blocks:
+        if used and used + height > page_pixels:
+            breaks.append(first_row)
+            used = 0.0
+        used += height
+    return breaks
 
 
 def add_plan_charts(book, result, sheet_name: str = "Charts"):
     """The plan's figures as native charts on their own sheet, over a copy of the numbers they show:
     supply by supplier per material over time, cost by scenario by part, dependency share against the cap.
 
-    book: reports.export.Workbook. The data blocks sit at the left of the sheet, each chart beside its block.
-    Returns the plan-at-a-glance chart (materials by supplier) for the Summary to show, or None.
+    book: reports.export.Workbook. The data blocks sit at the left of the sheet, each chart to the right of
+    the widest of them, the next block below the taller of the two; on paper a page break falls between
+    blocks, never through a chart or its table. Returns the plan-at-a-glance chart (materials by supplier)
+    for the Summary to show, or None.
     """
     sheet = book.sheet(sheet_name)
     bold, number, share_format = book.formats["bold"], book.formats["integer"], book.formats["share"]
@@ -336,14 +380,36 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
     currency = data.settings.currency
     sheet.write_string(0, 0, "Charts of the plan (the numbers each chart shows are beside it)", book.formats["title"])
     table = supply_table(result)
-    glance, row = _glance_chart(book, result, sheet, sheet_name, 2, table)
+    glance, row, glance_pixels = _glance_chart(book, result, sheet, sheet_name, 2, table)
+    blocks = [(0, 2 * ROW_PIXELS + glance_pixels)]  # (first row, height in pixels) of each block
     colours = _colours(dict.fromkeys(table["supplier"]))
-    charts_column = 0
-    for material in [m for m in data.materials.index if (table["material"] == m).any()]:
-        pivot = supply_pivot(table, material, list(data.periods))
+    materials = [m for m in data.materials.index if (table["material"] == m).any()]
+    pivots = {material: supply_pivot(table, material, list(data.periods)) for material in materials}
+    costs = cost_table(result)
+    parts = [c for c in costs.columns if c in PART_LABELS]
+    # right of every table a chart stands beside (a block's columns: its labels, then its numbers), one apart
+    widest = max([len(pivot.columns) + 1 for pivot in pivots.values()] + [len(parts) + 3 if parts else 0, 4])
+    charts_column = widest + 1
+
+    def place(chart, first_row: int, table_rows: int, header_pixels: int, chart_pixels: int) -> int:
+        """Insert the chart beside its block (a title row, a header row, table_rows rows) and return the row
+        after both, with one empty row."""
+        # a few pixels below the block's first row: LibreOffice draws a chart whose edge touches a page break on
+        # both pages (clipped on the first)
+        sheet.insert_chart(first_row, charts_column, chart, {"y_offset": CHART_OFFSET})
+        chart_pixels += CHART_OFFSET
+        table_pixels = ROW_PIXELS + header_pixels + ROW_PIXELS * table_rows
+        rows_beside = table_rows + 2
+        if chart_pixels > table_pixels:  # the chart reaches below the table: rows of the default height
+            rows_beside += -(-(chart_pixels - table_pixels) // ROW_PIXELS)
+        blocks.append((first_row, max(table_pixels, chart_pixels) + ROW_PIXELS))
+        return first_row + rows_beside + 1
+
+    for material in materials:
+        pivot = pivots[material]
         unit = table.loc[table["material"] == material, "unit"].iloc[0]
         sheet.write_string(row, 0, f"{material}: expected supply ({unit} per period)", bold)
-        first, last = _write_grid(book, sheet, row + 1, "Period", pivot, number)
+        first, last, header_pixels = _write_grid(book, sheet, row + 1, "Period", pivot, number)
         chart = book.book.add_chart({"type": "column", "subtype": "stacked"})
         for j, supplier in enumerate(pivot.columns, start=1):
             chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
@@ -353,64 +419,64 @@ def add_plan_charts(book, result, sheet_name: str = "Charts"):
         chart.set_y_axis({"name": f"{unit} per period", "num_format": "#,##0"})
         chart.set_legend({"position": "bottom"})
         chart.set_size({"width": 640, "height": 300})
-        charts_column = max(charts_column, len(pivot.columns) + 2)
-        sheet.insert_chart(row, charts_column, chart)
-        row = max(last + 2, row + 16)
-    costs = cost_table(result)
-    parts = [c for c in costs.columns if c in PART_LABELS]
-    if not parts:  # nothing costs anything: a chart needs at least one series
-        return glance
-    sheet.write_string(row, 0, f"Cost of the plan in each scenario, by part ({currency})", bold)
-    headers = ["Scenario", "Probability"] + [PART_LABELS[p].capitalize() for p in parts] + ["Total"]
-    for j, header in enumerate(headers):
-        sheet.write_string(row + 1, j, header, book.formats["header"])
-    for i, r in enumerate(costs.itertuples(index=False), start=row + 2):
-        sheet.write_string(i, 0, str(r.scenario))
-        sheet.write_number(i, 1, float(r.probability), share_format)
-        for j, part in enumerate(parts + ["cost"], start=2):
-            sheet.write_number(i, j, float(getattr(r, part)), book.formats["money"])
-    first, last = row + 2, row + 1 + len(costs)
-    chart = book.book.add_chart({"type": "column", "subtype": "stacked"})
-    part_colours = _colours(PART_LABELS.values())
-    for j, part in enumerate(parts, start=2):
-        chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
-                          "values": [sheet_name, first, j, last, j],
-                          "fill": {"color": _hex(part_colours[PART_LABELS[part]])}, "gap": 60})
-    chart.set_title({"name": "Cost of the plan in each scenario", "name_font": {"size": 11}})
-    chart.set_y_axis({"name": currency, "num_format": "#,##0,,\"M\""})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 640, "height": 320})
-    sheet.insert_chart(row, charts_column, chart)
-    row = max(last + 2, row + 18)
-    shares = share_table(result)
-    country = data.settings.dependency_country
-    sheet.write_string(row, 0, f"{country} share of each material's demand, against the cap", bold)
-    for j, header in enumerate(["Material", f"Expected {country} share (any stage)",
-                                "Highest share under the cap", "Cap"]):
-        sheet.write_string(row + 1, j, header, book.formats["header"])
-    for i, r in enumerate(shares.itertuples(index=False), start=row + 2):
-        sheet.write_string(i, 0, str(r.material))
-        for j, value in enumerate((r.expected_share, r.highest_capped_share, r.cap), start=1):
-            if np.isfinite(value):
-                sheet.write_number(i, j, float(value), share_format)
-    first, last = row + 2, row + 1 + len(shares)
-    chart = book.book.add_chart({"type": "column"})
-    for j, colour in ((1, "#4C72B0"), (2, "#DD8452")):
-        chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
-                          "values": [sheet_name, first, j, last, j], "fill": {"color": colour}})
-    cap_line = book.book.add_chart({"type": "line"})
-    cap_line.add_series({"name": [sheet_name, row + 1, 3], "categories": [sheet_name, first, 0, last, 0],
-                         "values": [sheet_name, first, 3, last, 3], "line": {"none": True},
-                         "marker": {"type": "dash", "size": 14, "fill": {"color": "black"},
-                                    "border": {"color": "black"}}})
-    chart.combine(cap_line)
-    chart.set_title({"name": f"{country} share against the cap", "name_font": {"size": 11}})
-    chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
-    chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 640, "height": 300})
-    sheet.insert_chart(row, charts_column, chart)
-    sheet.set_column(0, 0, 22)
-    sheet.set_column(1, charts_column - 1, 14)
+        row = place(chart, row, len(pivot), header_pixels, 300)
+    if parts:  # when nothing costs anything there is no chart: a chart needs at least one series
+        sheet.write_string(row, 0, f"Cost of the plan in each scenario, by part ({currency})", bold)
+        header_pixels = _header(book, sheet, row + 1, ["Scenario", "Probability"]
+                                + [PART_LABELS[p].capitalize() for p in parts] + ["Total"])
+        for i, r in enumerate(costs.itertuples(index=False), start=row + 2):
+            sheet.write_string(i, 0, str(r.scenario))
+            sheet.write_number(i, 1, float(r.probability), share_format)
+            for j, part in enumerate(parts + ["cost"], start=2):
+                sheet.write_number(i, j, float(getattr(r, part)), book.formats["money"])
+        first, last = row + 2, row + 1 + len(costs)
+        chart = book.book.add_chart({"type": "column", "subtype": "stacked"})
+        part_colours = _colours(PART_LABELS.values())
+        for j, part in enumerate(parts, start=2):
+            chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
+                              "values": [sheet_name, first, j, last, j],
+                              "fill": {"color": _hex(part_colours[PART_LABELS[part]])}, "gap": 60})
+        chart.set_title({"name": "Cost of the plan in each scenario", "name_font": {"size": 11}})
+        chart.set_y_axis({"name": currency, "num_format": "#,##0,,\"M\""})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 640, "height": 320})
+        row = place(chart, row, len(costs), header_pixels, 320)
+        shares = share_table(result)
+        country = data.settings.dependency_country
+        sheet.write_string(row, 0, f"{country} share of each material's demand, against the cap", bold)
+        header_pixels = _header(book, sheet, row + 1, ["Material", f"Expected {country} share (any stage)",
+                                                       "Highest share under the cap", "Cap"])
+        for i, r in enumerate(shares.itertuples(index=False), start=row + 2):
+            sheet.write_string(i, 0, str(r.material))
+            for j, value in enumerate((r.expected_share, r.highest_capped_share, r.cap), start=1):
+                if np.isfinite(value):
+                    sheet.write_number(i, j, float(value), share_format)
+        first, last = row + 2, row + 1 + len(shares)
+        chart = book.book.add_chart({"type": "column"})
+        for j, colour in ((1, "#4C72B0"), (2, "#DD8452")):
+            chart.add_series({"name": [sheet_name, row + 1, j], "categories": [sheet_name, first, 0, last, 0],
+                              "values": [sheet_name, first, j, last, j], "fill": {"color": colour}})
+        cap_line = book.book.add_chart({"type": "line"})
+        cap_line.add_series({"name": [sheet_name, row + 1, 3], "categories": [sheet_name, first, 0, last, 0],
+                             "values": [sheet_name, first, 3, last, 3], "line": {"none": True},
+                             "marker": {"type": "dash", "size": 14, "fill": {"color": "black"},
+                                        "border": {"color": "black"}}})
+        chart.combine(cap_line)
+        chart.set_title({"name": f"{country} share against the cap", "name_font": {"size": 11}})
+        chart.set_y_axis({"num_format": "0%", "min": 0, "max": 1})
+        chart.set_legend({"position": "bottom"})
+        chart.set_size({"width": 640, "height": 300})
+        place(chart, row, len(shares), header_pixels, 300)
+    last_column = max(charts_column - 1, sheet.dim_colmax or 0)  # the glance table may be the widest
+    sheet.set_column(0, 0, LABEL_WIDTH)
+    sheet.set_column(1, last_column, NUMBER_WIDTH)
+    # printed one page wide (export.print_setup): the page's height in the sheet's pixels at that scale
+    sheet_pixels = max(_column_pixels(LABEL_WIDTH) + _column_pixels(NUMBER_WIDTH) * (charts_column - 1) + 640,
+                       _column_pixels(LABEL_WIDTH) + _column_pixels(NUMBER_WIDTH) * last_column)
+    scale = min(1.0, PAGE_PIXELS[0] / sheet_pixels)
+    breaks = chart_page_breaks(blocks, 0.9 * PAGE_PIXELS[1] / scale)  # a tenth spare for the renderer's rounding
+    if breaks:
+        sheet.set_h_pagebreaks(breaks)
     return glance
 
 
