@@ -176,6 +176,9 @@ def test_vss_in_words_when_the_average_plan_breaks_a_rule():
     assert table.loc["RP", "value"] == pytest.approx(2200)
     assert table.loc["EEV", "status"] == "infeasible"
     assert "raise the China cap from 80.0% to 106.7%" in table.loc["VSS = EEV - RP", "meaning"]
+    # and where it breaks it: 106.67 of the demand of 100 through China in 'calm'
+    assert "signs contracts and reservations that put China at 106.7% of Dy in 'calm', above its 80.0% cap" \
+        in table.loc["VSS = EEV - RP", "meaning"]
     assert table.loc["EEV, broken rules relaxed", "value"] == pytest.approx(1733.3333, rel=1e-6)
     assert table.loc["VSS, broken rules relaxed", "value"] == pytest.approx(1733.3333 - 2200, rel=1e-6)
 

@@ -28,7 +28,7 @@ from ..model import build
 from ..model.rules import rule_named
 from ..model.tree import offer_factors
 from ..solving.explain import TOLERANCE, present_rules, summarise
-from ..solving.results import cvar_of, decision_value
+from ..solving.results import collect_results, cvar_of, decision_value
 from ..solving.solver import OPTIMAL, make_solver, run_solver
 
 
@@ -68,14 +68,14 @@ def value_of_information(data: SourcingData) -> pd.DataFrame:
     ev = run_solver(ev_built.model, make_solver(data.settings.time_limit))
 
     eev_status, eev_value = "not solved", None
-    relaxed_value, broken = None, []
+    relaxed_value, broken, breaches = None, [], []
     if ev.status == OPTIMAL:
         eev_built = build(data)
         _fix_first_stage(eev_built.model, ev_built.model)
         eev = run_solver(eev_built.model, make_solver(data.settings.time_limit))
         eev_status, eev_value = eev.status, eev.objective
         if eev.status != OPTIMAL:
-            relaxed_value, broken = _relaxed_eev(data, ev_built.model)
+            relaxed_value, broken, breaches = _relaxed_eev(data, ev_built.model)
 
     ws_costs, ws_status = [], OPTIMAL
     for w, scenario in enumerate(data.scenarios.index):
@@ -101,8 +101,9 @@ def value_of_information(data: SourcingData) -> pd.DataFrame:
         row("WS", ws_value, ws_status, "objective if the scenario were known before contracting"),
     ]
     vss_ok = rp.status == OPTIMAL and eev_status == OPTIMAL
-    breaks = ("planning for the average future signs contracts and reservations that break the rules in some "
-              "scenario: to live with them one would have to " + "; ".join(broken) + ". ") if broken else ""
+    what = ("that put " + "; ".join(breaches)) if breaches else "that break the rules in some scenario"
+    breaks = (f"planning for the average future signs contracts and reservations {what}: to live with them one "
+              "would have to " + "; ".join(broken) + ". ") if broken else ""
     rows.append(row("VSS = EEV - RP", eev_value - rp.objective if vss_ok else None,
                     OPTIMAL if vss_ok else (eev_status if eev_status != OPTIMAL else rp.status),
                     "what planning for the scenarios saves over planning for the average"
@@ -132,18 +133,49 @@ def _fix_first_stage(model, source) -> None:
         model.reserved_quantity[key].fix(decision_value(var))
 
 
-def _relaxed_eev(data: SourcingData, ev_model) -> tuple[float | None, list[str]]:
+#: How many broken caps and floors the VSS sentence names (the rest are counted).
+NAMED_BREACHES = 3
+
+
+def _breaches(built, run) -> list[str]:
+    """Where the EV plan, relaxed, breaks a cap or a floor, worst first: "China refining at 99.0% of NdFeB
+    magnets in 'calm', above its 90.0% cap" (each cap and material's worst scenario, each floor's)."""
+    result = collect_results(built, run)
+    found = []
+    shares = result.origin_shares
+    over = shares[shares["share"] > shares["max_share"] + 1e-9]
+    for _, group in over.groupby(["input_row", "country", "material"], sort=False):
+        worst = group.loc[(group["share"] - group["max_share"]).idxmax()]
+        when = f" in '{worst['scenario']}'" + (f" in {worst['period']}" if worst["period"] else "")
+        found.append((float(worst["share"] - worst["max_share"]),
+                      f"{worst['cap']} at {worst['share']:.1%} of {worst['material']}{when}, above its "
+                      f"{worst['max_share']:.1%} cap"))
+    fill = result.fill_rates
+    short = fill[fill["fill_rate"] < fill["min_fill_rate"] - 1e-9]
+    for r in short.itertuples(index=False):
+        found.append((float(r.min_fill_rate - r.fill_rate),
+                      f"{r.material} at a fill rate of {r.fill_rate:.1%} in '{r.scenario}', below its "
+                      f"{r.min_fill_rate:.1%} floor"))
+    found.sort(key=lambda item: -item[0])
+    named = [text for _, text in found[:NAMED_BREACHES]]
+    if len(found) > NAMED_BREACHES:
+        named[-1] += f" (and {len(found) - NAMED_BREACHES} more)"
+    return named
+
+
+def _relaxed_eev(data: SourcingData, ev_model) -> tuple[float | None, list[str], list[str]]:
     """When the EV plan cannot keep the rules: what breaks (each rule's advice, relaxed by the least total
-    amount, as `explain` words it) and the EV plan's objective with exactly those relaxations allowed."""
+    amount, as `explain` words it), the EV plan's objective with exactly those relaxations allowed, and where
+    that plan then breaks a cap or a floor (_breaches)."""
     rules = frozenset(present_rules(data))
     if not rules:
-        return None, []
+        return None, [], []
     built = build(data, elastic=rules)
     model = built.model
     _fix_first_stage(model, ev_model)
     least = run_solver(model, make_solver(data.settings.time_limit))
     if least.status != OPTIMAL:
-        return None, ["relax the balances or capacities themselves (no relaxation of the rules is enough)"]
+        return None, ["relax the balances or capacities themselves (no relaxation of the rules is enough)"], []
     advice = []
     for relaxation in model.relaxations:
         amount = float(relaxation.variable.value or 0.0)
@@ -154,4 +186,6 @@ def _relaxed_eev(data: SourcingData, ev_model) -> tuple[float | None, list[str]]
     weight = data.settings.cvar_weight
     model.cost_objective = pyo.Objective(expr=model.expected_cost + (weight * model.cvar if weight > 0 else 0))
     relaxed = run_solver(model, make_solver(data.settings.time_limit))
-    return (relaxed.objective if relaxed.status == OPTIMAL else None), summarise(advice)
+    if relaxed.status != OPTIMAL:
+        return None, summarise(advice), []
+    return relaxed.objective, summarise(advice), _breaches(built, relaxed)
