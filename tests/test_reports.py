@@ -65,6 +65,20 @@ def test_headline_keys_and_columns_do_not_change_with_the_settings():
     assert eur.summary.set_index("metric").loc["expected_cost", "unit"] == "EUR"
 
 
+def test_the_headline_has_the_same_keys_without_a_plan():
+    """An infeasible policy (only China sells, capped at 10%, and 99% of demand must be met) keeps the optimal
+    solve's keys: code reading result.headline["expected_cost"] gets None, not a KeyError."""
+    solved = so.solve(so.from_frames(make(**TWO_MATERIALS)))
+    china = [o for o in TWO_MATERIALS["offers"] if o["supplier"] == "China"]
+    frames = make(**dict(TWO_MATERIALS, offers=china, origin_caps=[{"country": "China", "max_share": 0.1}],
+                         service_levels=[{"min_fill_rate": 0.99}]))
+    infeasible = so.solve(so.from_frames(frames))
+    assert infeasible.status == "infeasible"
+    assert list(infeasible.headline) == list(solved.headline)
+    assert infeasible.headline["status"] == "infeasible" and infeasible.headline["expected_cost"] is None
+    assert infeasible.headline["cvar_level"] == solved.headline["cvar_level"]
+
+
 def test_dependency_share_is_weighted_by_value_at_the_plans_prices():
     """Dy: China 50% of demand, valued at 100 kg x 20 USD/kg (the plan's average price) = 2000; magnets: 50%,
     valued at 1000 x 2.5 = 2500. Both 50%: the headline is 50%, where adding kilograms would also say 50%;

@@ -80,9 +80,13 @@ class Result:
 
     @property
     def headline(self) -> dict[str, float]:
-        """Headline figures by metric name."""
+        """Headline figures by metric name; the same names without a plan, with None for the figures (and
+        the status, the CVaR level and the dependency country, which are known)."""
         if self.summary.empty:
-            return {}
+            settings = self.data.settings
+            known = {"status": self.status, "cvar_level": settings.cvar_level,
+                     "dependency_country": settings.dependency_country}
+            return {metric: known.get(metric) for metric in HEADLINE_METRICS}
         return dict(zip(self.summary["metric"], self.summary["value"]))
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -449,6 +453,11 @@ def dependency_share(dependency: pd.DataFrame, weights: pd.Series) -> float:
     weights = weights.reindex(expected.index).fillna(0.0)
     total = float(weights.sum())
     return float((expected * weights).sum() / total) if total > 0 else 0.0
+
+
+#: The headline's metric names, in the Summary's order, whatever the settings and whether or not there is a plan.
+HEADLINE_METRICS = ("status", "objective", "expected_cost", "cvar", "cvar_level", "worst_scenario_cost",
+                    "dependency_share", "dependency_country", "lowest_fill_rate")
 
 
 def _summary(built: Built, result: Result, currency: str, values: _Values) -> pd.DataFrame:
