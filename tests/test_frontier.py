@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 
 from pathlib import Path
 
@@ -354,3 +355,57 @@ def test_the_money_axis_of_the_workbooks_chart_is_fitted_on_round_steps(default_
     folder, _ = default_run
     money = _chart_axes(folder / "curve.xlsx")["l"]
     assert money == {"min": 70e6, "max": 110e6, "majorUnit": 10e6}
+
+
+@pytest.fixture(scope="module")
+def refining_run(tmp_path_factory):
+    """The China refining sweep of the bundled instance, whose start passes 100%."""
+    folder = tmp_path_factory.mktemp("refining")
+    return folder, _run_frontier(folder, "--cap", "China:refining")
+
+
+NOTE = re.compile(r"Why a share above 100%: a share is what passes through China refining divided by demand\. "
+                  r"Where the swept cap does not bind, the plan buys (\d+\.\d)% of the (.+?) demand through "
+                  r"China refining in '(.+?)' and keeps the rest as stock, so the share passes 100%\.")
+
+
+def test_a_share_above_100_percent_is_explained_where_it_is_shown(refining_run, monkeypatch):
+    """The start of the China refining sweep shows 102.0%: the terminal, the workbook (under the table), the
+    figure and the one-page PDF's text say why, and what they say is true: without the cap, that material
+    in that scenario is delivered beyond its demand and its stock ends higher than it began (opening +
+    delivered + unmet = demand + closing)."""
+    folder, out = refining_run
+    first = [cell.strip() for cell in _table_lines(out)[0].strip("│").split("│")]
+    note = NOTE.search(out)
+    assert note is not None and note.group(1) + "%" == first[0] == "102.0%"
+    material, scenario = note.group(2), note.group(3)
+    data = so.read_instance(bundled_instance())
+    uncapped = so.solve(so.from_frames({**data.tables, "origin_caps": data.tables["origin_caps"].iloc[0:0]}))
+    balance = uncapped.balance[(uncapped.balance["material"] == material)
+                               & (uncapped.balance["scenario"] == scenario)]
+    assert balance["delivered"].sum() > balance["demand"].sum()
+    assert balance["closing_inventory"].iloc[-1] > balance["opening_inventory"].iloc[0]
+
+    import html
+    import zipfile
+
+    with zipfile.ZipFile(folder / "curve.xlsx") as archive:  # a text box under the table, not a cell
+        drawing = html.unescape(archive.read("xl/drawings/drawing1.xml").decode())
+    assert note.group(0) in re.findall(r"<a:t>(.*?)</a:t>", drawing)
+    table = pd.read_excel(folder / "curve.xlsx", sheet_name="Frontier", engine="openpyxl")
+    assert table.iloc[:, 0].notna().all()  # the sheet read back is the table alone
+    curve = frontier(data, "China:refining", points=11)
+    assert [text.get_text().replace("\n", " ") for text in so.frontier_chart(curve).texts] == [note.group(0)]
+    import optimizer.reports.pdf as pdf_module
+
+    said = []
+    monkeypatch.setattr(pdf_module, "one_page_pdf", lambda path, title, lines, draw: said.extend(lines))
+    pdf_module.write_frontier_pdf(curve, folder / "unused.pdf")
+    assert note.group(0) in said
+
+
+def test_no_note_where_no_share_passes_100_percent(default_run):
+    folder, out = default_run
+    assert "above 100%" not in out
+    curve = frontier(so.read_instance(bundled_instance()), "China", points=3)
+    assert curve.over_demand == "" and so.frontier_chart(curve).texts == []

@@ -63,6 +63,8 @@ class Frontier:
     results: dict[float, Result] = field(default_factory=dict, repr=False)
     explanation: str = ""
     stopped: list[float] = field(default_factory=list)
+    #: Why a share above 100% is on the curve, in words ("" when none is): see `over_demand_note`.
+    over_demand: str = ""
 
     @property
     def points_in_words(self) -> pd.Series:
@@ -195,7 +197,31 @@ def frontier(data: SourcingData, cap: str = "China", points: int = 11, progress:
                           for share in sorted(kinds, reverse=True)])
     return Frontier(table=table, cap=name, tightest=tightest, current=current, unconstrained_share=start,
                     currency=data.settings.currency, results={s: sweep.results[s] for s in kinds},
-                    explanation=explanation, stopped=stopped)
+                    explanation=explanation, stopped=stopped,
+                    over_demand=over_demand_note(table, sweep.results, swept, name))
+
+
+def over_demand_note(table: pd.DataFrame, results: dict[float, Result], swept: SweptCap, name: str) -> str:
+    """Why a share above 100% is on the curve, in words, from the point with the highest such share ("" when
+    no share passes 100%).
+
+    A share is what passes through the country divided by demand; a plan that buys more than the demand
+    keeps the rest as stock (opening + delivered + unmet = demand + closing, so delivered > demand means
+    closing > opening), and its share passes 100%. A manager reading 102% deserves that sentence, not a
+    hidden number."""
+    feasible = table[(table["status"] == "optimal") & (table["achieved_share"] > 1 + 1e-9)] \
+        if "achieved_share" in table.columns else table.iloc[0:0]
+    if feasible.empty:
+        return ""
+    point = feasible.loc[feasible["achieved_share"].idxmax()]
+    shares = results[_key(point["max_share"])].origin_shares
+    row = shares[shares["input_row"].isin(swept.ids)].sort_values("share").iloc[-1]
+    where = f"'{row['scenario']}'" + (f", {row['period']}" if "period" in row and pd.notna(row["period"]) else "")
+    through = " ".join(str(part) for part in (row["country"], row["stage"]) if pd.notna(part) and part)
+    # The highest share is the start's: every other point's share is at most its max_share, below the start.
+    return (f"Why a share above 100%: a share is what passes through {through} divided by demand. Where the "
+            f"swept cap does not bind, the plan buys {row['share']:.1%} of the {row['material']} demand through "
+            f"{through} in {where} and keeps the rest as stock, so the share passes 100%.")
 
 
 def _with_share(data: SourcingData, swept: SweptCap, share: float) -> SourcingData:

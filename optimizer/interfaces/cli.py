@@ -545,6 +545,8 @@ def frontier(
         raise InputError([Problem(None, None, None, f"option --cap {cap}: {p}") if p.sheet is None else p
                           for p in error.problems]) from None
     out.print(frontier_table(curve))
+    if curve.over_demand:
+        out.print(curve.over_demand)
     if curve.stopped:
         shares = ", ".join(f"{s:.1%}" for s in curve.stopped)
         statuses = [curve.results[s].status for s in curve.stopped]

@@ -714,7 +714,14 @@ def write_frontier(frontier, path: str | Path) -> Path:
                           "major_gridlines": {"visible": True}})
         _frontier_cost_axis(chart, table.loc[table["status"] == "optimal", ["objective", "expected_cost"]], currency)
         sheet = book.sheets[sheet_name]
-        sheet.insert_chart(len(table) + 3, 0, chart)
+        chart_row = len(table) + 3
+        if frontier.over_demand:  # under the table, where the share above 100% is read; a text box, not a
+            # cell, so that the sheet read back as a table is still the table
+            sheet.insert_textbox(len(table) + 2, 0, frontier.over_demand, {
+                "width": 760, "height": 44, "font": {"italic": True, "size": 9, "color": "#444444"},
+                "line": {"none": True}, "fill": {"none": True}, "object_position": 3})
+            chart_row += 3
+        sheet.insert_chart(chart_row, 0, chart)
         _print_wide(sheet)
         book.close()
 

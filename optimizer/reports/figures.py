@@ -526,7 +526,12 @@ def frontier_chart(frontier, axis=None) -> Figure:
     axis.grid(alpha=0.3)
     axis.legend()
     if own:
-        figure.tight_layout()
+        if frontier.over_demand:  # a footnote under the axis (the one-page PDF says it in its text)
+            figure.text(0.01, 0.01, textwrap.fill(frontier.over_demand, 130), fontsize=7, va="bottom",
+                        color="#444444")
+            figure.tight_layout(rect=(0, 0.07, 1, 1))
+        else:
+            figure.tight_layout()
     return figure
 
 

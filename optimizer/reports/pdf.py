@@ -84,6 +84,8 @@ def write_frontier_pdf(frontier, path: str | Path) -> Path:
             lines.append(f"cap {row['max_share']:.1%}: objective {money_text(row['objective'], currency)}, expected "
                          f"cost {money_text(row['expected_cost'], currency)}, "
                          f"{money_text(row['shadow_price_per_point'], currency)} per point")
+    if frontier.over_demand:
+        lines.append(frontier.over_demand)
     if frontier.explanation:
         lines += ["# Below the tightest cap"] + frontier.explanation.splitlines()
     return one_page_pdf(path, f"Cost of de-risking: {frontier.cap}", lines,
