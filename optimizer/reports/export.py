@@ -547,10 +547,10 @@ def summary_lines(result, why=None) -> list:
                   "expected, each material weighted by the value of its demand"))
     shares = share_table(result)
     lines.append(f"{country} share of each material against the cap")
-    lines.append(("Material", "Expected share", None, "Highest in a scenario / cap"))
+    lines.append(("Material", "Expected share", None, "Highest share in a scenario, against the cap"))
     for r in shares.itertuples(index=False):
-        words = (f"{r.highest_capped_share:.1%} of a cap of {r.cap:.0%} ({r.cap_name})" if np.isfinite(r.cap)
-                 else "no cap")
+        words = (f"highest {r.highest_capped_share:.1%} against a cap of {r.cap:.0%} ({r.cap_name})"
+                 if np.isfinite(r.cap) else "no cap")
         lines.append((r.material, r.expected_share, "share", words))
     fills = result.fill_rates.sort_values("fill_rate", kind="stable").head(3)
     lines.append("Lowest fill rates")
