@@ -409,3 +409,16 @@ def test_no_note_where_no_share_passes_100_percent(default_run):
     assert "above 100%" not in out
     curve = frontier(so.read_instance(bundled_instance()), "China", points=3)
     assert curve.over_demand == "" and so.frontier_chart(curve).texts == []
+
+
+def test_the_readme_shows_what_the_default_command_prints(default_run):
+    """README, "Cost of de-risking": the block under "the default `sourcing frontier` ... prints" is the
+    bundled instance's output line for line (its "..." stands for the rows left out)."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Cost of de-risking"):]
+    block = section[section.index("the default `sourcing frontier` (China at any stage) prints:"):]
+    block = block[block.index("```\n") + 4:]
+    shown = [line for line in block[:block.index("```")].splitlines() if line.strip() != "..."]
+    _, out = default_run
+    printed = out.splitlines()
+    assert all(line in printed for line in shown) and printed.index(shown[0]) == 0
