@@ -179,3 +179,20 @@ def test_on_paper_each_chart_is_on_the_page_of_its_table(bundled_plan, tmp_path)
         axes = len(re.findall(r"2026Q1 +2026Q2 +2026Q3", page))
         assert axes == sum(f"{m}: expected supply by supplier" in page for m in materials)
     assert sorted(seen) == sorted(materials)
+
+
+def test_the_input_sheets_wrap_their_source_notes(bundled_plan):
+    """The bundled offers cite their sources in notes of up to 300 characters; unwrapped they ran on past the
+    table and the printed sheet shrank to unreadable type."""
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(bundled_plan)["In offers"]
+    column = column_of(sheet, "source")
+    width = sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width
+    assert width <= 120
+    notes = [sheet.cell(row=r, column=column) for r in range(2, sheet.max_row + 1)]
+    long = [c for c in notes if c.value and len(c.value) > 2.6 * width]  # three lines or more in any font
+    assert long
+    for cell in long:
+        assert cell.alignment.wrap_text and cell.alignment.horizontal == "left" and cell.alignment.indent >= 1
+        assert sheet.row_dimensions[cell.row].height >= 45, cell.value

@@ -191,7 +191,8 @@ class Workbook:
                 formats[j] = self.formats["words"]
             sheet.set_column(j, j, width, self.top_aligned(formats[j]) if wrapped else formats[j])
         if wrapped:
-            wrap_columns(self, sheet, start_row + 1, wrapped, wrap, fill=TABLE_FILL)
+            wrap_columns(self, sheet, start_row + 1, wrapped, wrap, fill=TABLE_FILL,
+                         cell_format=self.top_aligned(self.formats["wrap"]))
         return start_row + 1 + len(frame)
 
     def _format_of(self, values: pd.Series, column: str):
@@ -310,11 +311,12 @@ def wrapped_lines(text: object, width: int, fill: float = 0.85) -> int:
 
 
 def wrap_columns(book: Workbook, sheet, first_row: int, columns: dict[int, object], width: int,
-                 fill: float = 0.85) -> None:
-    """Columns of text (column -> its texts from first_row down) wrapped at `width` characters, each row
-    tall enough to show every line of its longest text (`wrapped_lines`)."""
+                 fill: float = 0.85, cell_format=None) -> None:
+    """Columns of text (column -> its texts from first_row down) wrapped at `width` characters in cell_format
+    (the house "wrap" format if None), each row tall enough to show every line of its longest text
+    (`wrapped_lines`)."""
     for column in columns:
-        sheet.set_column(column, column, width, book.formats["wrap"])
+        sheet.set_column(column, column, width, book.formats["wrap"] if cell_format is None else cell_format)
     texts = [["" if _cell(v) is None else v for v in values] for values in columns.values()]
     for row, row_texts in enumerate(zip(*texts), start=first_row):
         sheet.set_row(row, 15 * max(wrapped_lines(text, width, fill) for text in row_texts))
@@ -325,11 +327,12 @@ def _width(values: pd.Series, header: str) -> int:
     return min(max(10, longest + 2), 60)
 
 
-def write_inputs(book: Workbook, tables: Tables, prefix: str = "In ") -> None:
-    """The input tables as the solve used them, one sheet each, numbers as numbers."""
+def write_inputs(book: Workbook, tables: Tables, prefix: str = "In ", wrap: int | None = None) -> None:
+    """The input tables as the solve used them, one sheet each, numbers as numbers; wrap as in Workbook.table
+    (the plan workbook wraps the long `source` notes, which otherwise shrink the printed sheet)."""
     for sheet in SHEET_ORDER:
         if sheet in tables:
-            book.table(f"{prefix}{sheet}"[:31], _numbers_as_numbers(sheet, tables[sheet]), labels=False)
+            book.table(f"{prefix}{sheet}"[:31], _numbers_as_numbers(sheet, tables[sheet]), labels=False, wrap=wrap)
 
 
 def _numbers_as_numbers(sheet: str, table: pd.DataFrame) -> pd.DataFrame:
@@ -376,7 +379,7 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
         write_summary(book, result, glance, why)
         if information is not None:
             book.table("VSS and EVPI", information, wrap=WORDS_WIDTH)
-        write_inputs(book, data.tables)
+        write_inputs(book, data.tables, wrap=WORDS_WIDTH)
         book.table("Run info", result.run_info, wrap=WORDS_WIDTH)
         book.close()
 
