@@ -117,6 +117,10 @@ def test_the_curve_its_workbook_and_a_points_plan(app, tmp_path):
     assert f"Tightest feasible China refining cap: {tightest:.2%}; no plan below it." in texts(app.text)
     table = answer["frontier"].table
     tightest_row = float(table.loc[table["point"] == "tightest", "max_share"].iloc[0])
+    # the points in the words of the workbook and the terminal
+    assert app.selectbox(key="frontier-point").options[0] == \
+        f"{float(table['max_share'].iloc[0]):.2%} (swept cap not binding (start))"
+    assert f"{tightest_row:.2%} (tightest cap with a plan)" in app.selectbox(key="frontier-point").options
     app.selectbox(key="frontier-point").set_value(tightest_row).run()
     app.button(key="frontier-point-start").click().run()
     wait(app)

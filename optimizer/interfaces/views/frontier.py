@@ -40,7 +40,7 @@ def render(session) -> None:
         st.text(f"Tightest feasible {curve.cap} cap: {curve.tightest:.2%}; no plan below it.")
     if curve.explanation:
         st.code(curve.explanation, language=None, wrap_lines=True)
-    st.dataframe(curve.table, hide_index=True, width="stretch", column_config={
+    st.dataframe(curve.table.assign(point=curve.points_in_words), hide_index=True, width="stretch", column_config={
         "max_share": st.column_config.NumberColumn(format="percent"),
         "achieved_share": st.column_config.NumberColumn(format="percent")})
     download("Download the curve's workbook (.xlsx)", answer["workbook"], "frontier.xlsx", "frontier-download")
@@ -48,7 +48,7 @@ def render(session) -> None:
     st.subheader("One point of the curve")
     feasible = curve.table[curve.table["status"] == "optimal"]
     shares = [float(s) for s in feasible["max_share"]]
-    kinds = dict(zip(shares, feasible["point"]))
+    kinds = dict(zip(shares, curve.points_in_words[feasible.index]))
     if not shares:
         return
     share = st.selectbox("Point", shares, format_func=lambda s: f"{s:.2%} ({kinds[s]})", key="frontier-point")
