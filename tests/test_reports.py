@@ -185,6 +185,28 @@ def test_the_plan_charts_point_at_the_numbers_they_show(tmp_path):
         assert cells(book, s["val"]) == pytest.approx([costs.loc[w, part] for w in cells(book, s["cat"])])
 
 
+def test_supply_from_stock_fills_the_bars_to_demand_by_hand():
+    """Demand 60 in t1 and 40 in t2, 30 in stock at the start, China at 10 (t1) and 20 (t2), no holding cost:
+    the plan buys 70 in t1 and nothing in t2, so t1 ends with 30 + 70 - 60 = 40 and t2 draws all 40. Per
+    period: t1 China 70 (stock grows, nothing drawn), t2 from stock 40. Over the horizon China delivers 70 of
+    the 100 and the opening 30 is used up."""
+    from optimizer.reports.figures import FROM_STOCK, glance_table, supply_table
+
+    frames = make(periods=[{"period": "t1"}, {"period": "t2"}],
+                  materials=[{"material": "Dy", "unit": "kg", "shortage_penalty": 1000, "holding_cost": 0,
+                              "initial_inventory": 30}],
+                  demand=[{"material": "Dy", "period": "t1", "quantity": 60},
+                          {"material": "Dy", "period": "t2", "quantity": 40}],
+                  suppliers=[supplier("China", "contract", "China")],
+                  offers=[{"supplier": "China", "material": "Dy", "period": "t1", "price": 10},
+                          {"supplier": "China", "material": "Dy", "period": "t2", "price": 20}])
+    result = so.solve(so.from_frames(frames))
+    table = supply_table(result).set_index(["period", "supplier"])["quantity"]
+    assert table.to_dict() == {("t1", "China"): pytest.approx(70), ("t2", FROM_STOCK): pytest.approx(40)}
+    glance = glance_table(result).loc["Dy"]
+    assert glance.to_dict() == {"China": pytest.approx(0.7), FROM_STOCK: pytest.approx(0.3)}
+
+
 @pytest.fixture(scope="module")
 def bundled_plan(tmp_path_factory):
     path = tmp_path_factory.mktemp("plan") / "plan.xlsx"

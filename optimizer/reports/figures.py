@@ -50,6 +50,8 @@ def _percent(decimals: int | None = None):
 PART_LABELS = {"reservation": "stockpile fees", "contract": "contracts", "spot": "spot purchases",
                "stockpile_draw": "stockpile draws", "holding": "holding stock", "shortage": "shortage penalty"}
 UNMET = "unmet demand"
+#: Supply taken out of stock (opening stock or what was bought ahead): a period's opening less closing inventory.
+FROM_STOCK = "from stock"
 
 
 def _save(figure: Figure, path: str | Path) -> Path:
@@ -82,8 +84,10 @@ PALETTE = tuple(tuple(int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)) for h in (
 def _colours(names) -> dict:
     """One colour per name, the same in every chart of a plan (unmet demand always grey)."""
     palette = PALETTE
-    colours = {name: palette[i % len(palette)] for i, name in enumerate(n for n in names if n != UNMET)}
+    colours = {name: palette[i % len(palette)] for i, name in enumerate(n for n in names
+                                                                          if n not in (UNMET, FROM_STOCK))}
     colours[UNMET] = (0.55, 0.55, 0.55)
+    colours[FROM_STOCK] = (0.82, 0.80, 0.74)
     return colours
 
 
@@ -95,7 +99,8 @@ def _hex(colour) -> str:
 
 def supply_table(result) -> pd.DataFrame:
     """Expected supply per material, period and supplier (contract deliveries, spot purchases, stockpile
-    draws, probability-weighted over the scenarios), with unmet demand as the supplier `unmet demand`.
+    draws, probability-weighted over the scenarios), with what a period takes out of stock as the supplier
+    `from stock` and unmet demand as `unmet demand`, so that each period's bars reach its demand.
 
     Columns material, period, supplier, quantity, unit; periods in time order, suppliers by their total."""
     probability = dict(zip(result.scenario_costs["scenario"], result.scenario_costs["probability"]))
@@ -106,12 +111,16 @@ def supply_table(result) -> pd.DataFrame:
     unmet = (balance.assign(quantity=balance["unmet_demand"].astype(float) * balance["scenario"].map(probability))
              .groupby(["material", "period"], sort=False)["quantity"].sum().reset_index())
     unmet = unmet[unmet["quantity"] > 1e-9].assign(supplier=UNMET)
-    table = pd.concat([supplied, unmet], ignore_index=True)
+    drawn = (balance["opening_inventory"].astype(float) - balance["closing_inventory"].astype(float)).clip(lower=0.0)
+    stock = (balance.assign(quantity=drawn * balance["scenario"].map(probability))
+             .groupby(["material", "period"], sort=False)["quantity"].sum().reset_index())
+    stock = stock[stock["quantity"] > 1e-9].assign(supplier=FROM_STOCK)
+    table = pd.concat([supplied, stock, unmet], ignore_index=True)
     data = result.data
     period_rank = {t: i for i, t in enumerate(data.periods)}
     material_rank = {m: i for i, m in enumerate(data.materials.index)}
     totals = table.groupby("supplier")["quantity"].sum()
-    supplier_rank = {name: (name == UNMET, -total) for name, total in totals.items()}
+    supplier_rank = {name: (name == UNMET, name == FROM_STOCK, -total) for name, total in totals.items()}
     table = table.sort_values(["material", "period", "supplier"], key=lambda c: c.map(
         material_rank if c.name == "material" else period_rank if c.name == "period" else supplier_rank))
     table["unit"] = table["material"].map(data.materials["unit"].fillna("unit"))
@@ -274,11 +283,26 @@ def plan_figure(result, path: str | Path, chart: str = "supply") -> Path:
 # --------------------------------------------------------------------------- native workbook charts
 
 def glance_table(result, supply: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The whole plan at a glance: each material's demand split by supplier (and unmet demand), as shares of
+    """The whole plan at a glance: each material's demand split by supplier (the stock held at the start and
+    used up, and unmet demand), as shares of
     its demand over the horizon, expected over the scenarios (materials x suppliers).
 
     supply: the result's supply_table, when the caller has it already."""
     table = supply_table(result) if supply is None else supply
+    # over the horizon only the stock held at the start and not left at the end supplies demand (what a
+    # period bought ahead is counted once, as its supplier's delivery)
+    table = table[table["supplier"] != FROM_STOCK]
+    balance = result.balance
+    periods = result.data.periods
+    probability = dict(zip(result.scenario_costs["scenario"], result.scenario_costs["probability"]))
+    first = balance[balance["period"] == periods[0]].set_index(["scenario", "material"])["opening_inventory"]
+    last = balance[balance["period"] == periods[-1]].set_index(["scenario", "material"])["closing_inventory"]
+    net = (first.astype(float) - last.reindex(first.index).astype(float)).clip(lower=0.0)
+    net = (net * net.index.get_level_values("scenario").map(probability)).groupby(level="material").sum()
+    net = net[net > 1e-9]
+    if len(net):
+        table = pd.concat([table, pd.DataFrame({"material": net.index, "period": None, "supplier": FROM_STOCK,
+                                                "quantity": net.to_numpy()})], ignore_index=True)
     demand = result.data.total_demand()
     pivot = table.pivot_table(index="material", columns="supplier", values="quantity", aggfunc="sum", sort=False)
     suppliers = list(dict.fromkeys(table["supplier"]))
