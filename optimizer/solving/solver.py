@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
@@ -231,8 +232,10 @@ def compile_lp(model: pyo.ConcreteModel):
     sense = np.array([s for _, s in form.rows], dtype=int)
     rhs = np.asarray(form.rhs, dtype=float)
     # both bounds of a variable in one call (each of lb and ub works out the domain's bounds again); None,
-    # no bound, becomes NaN here and then an infinite bound
-    bounds = np.array([v.bounds for v in form.columns], dtype=float).reshape(-1, 2)
+    # no bound, becomes NaN here and then an infinite bound. The collector is paused: the (lb, ub) pairs,
+    # one per column and freed at once, would otherwise start collections that scan the whole model.
+    with PauseGC():
+        bounds = np.array([v.bounds for v in form.columns], dtype=float).reshape(-1, 2)
     lp = StandardLP(
         cost=np.asarray(form.c.toarray()).ravel() if n_cols else np.zeros(0),
         offset=float(form.c_offset[0]) if len(form.c_offset) else 0.0,
