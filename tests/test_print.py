@@ -196,3 +196,21 @@ def test_the_input_sheets_wrap_their_source_notes(bundled_plan):
     for cell in long:
         assert cell.alignment.wrap_text and cell.alignment.horizontal == "left" and cell.alignment.indent >= 1
         assert sheet.row_dimensions[cell.row].height >= 45, cell.value
+
+
+@pytest.mark.parametrize("sheet_name", ["Plan", "Shadow prices"])
+def test_the_note_on_rows_worth_nothing_is_in_the_page_header_and_off_the_print_area(tmp_path, sheet_name):
+    """The note beside the first row worth nothing would widen the printed page: on paper it is the page
+    header's, and the print area ends at the table's last column."""
+    import openpyxl
+
+    path = so.write_plan(so.solve(so.bundled_instance()), tmp_path / "plan.xlsx")
+    sheet = openpyxl.load_workbook(path)[sheet_name]
+    headers = [c.value for c in sheet[1] if c.value is not None]
+    notes = [c for row in sheet.iter_rows(min_row=2) for c in row
+             if isinstance(c.value, str) and c.value.startswith("From here:")]
+    assert len(notes) == 1 and notes[0].column == len(headers) + 1
+    last = sheet.cell(row=1, column=len(headers)).column_letter
+    assert sheet.print_area == [f"'{sheet_name}'!$A$1:${last}${sheet.max_row}"] or \
+        str(sheet.print_area).endswith(f"$A$1:${last}${sheet.max_row}")
+    assert f"from row {notes[0].row}," in sheet.oddHeader.left.text

@@ -407,8 +407,12 @@ def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, no
     if zero.any():
         # beside the table, so that the rows stay one table (a plan sheet reads back as a plan)
         first_zero = end - int(zero.sum())
-        book.sheets[sheet].write_string(first_zero, len(table.columns), f"From here: {note.format(n=int(zero.sum()))}.",
-                                        book.formats["note"])
+        words = note.format(n=int(zero.sum()))
+        book.sheets[sheet].write_string(first_zero, len(table.columns), f"From here: {words}.", book.formats["note"])
+        # on paper the note is the page header's and the print area stops at the table, so that the note's
+        # width does not shrink the printed table
+        book.sheet(sheet, f"{sheet} — from row {first_zero + 1}, {words}")
+        book.sheets[sheet].print_area(0, 0, end - 1, len(table.columns) - 1)
 
 
 #: The Why sheet: each sentence first, wrapped, then the figures it rests on (the API keeps every column).
