@@ -61,6 +61,10 @@ def stress_rows(futures: int, seed: int, repeats: int) -> dict:
             "solves_per_future": solves, "runs": repeats}
 
 
+#: what `sourcing solve` imports before it reads the instance (a fresh process, start-up included)
+IMPORTS = ("import optimizer.interfaces.cli, optimizer.solving.pipeline, optimizer.reports.export, "
+           "pyomo.environ, pandas, highspy, xlsxwriter")
+
 #: the fill-rate floor of the sampled solve (the README's stress-test example uses the same)
 FLOOR = "0.7"
 
@@ -72,6 +76,7 @@ def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
 
     from optimizer.solving.results import collect_results
     from optimizer.solving.solver import solve_once
+    from optimizer.solving.pipeline import choose_method, solve_by_material
 
     stages = {}
     started = time.perf_counter()
@@ -85,8 +90,16 @@ def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
     started = time.perf_counter()
     built = build(data)
     stages["build"] = time.perf_counter() - started
-    run = solve_once(built.model)
-    stages["hand-over"], stages["HiGHS"] = run.handover_seconds, run.solve_seconds
+    # the same path as the CLI's `solve --sample`: method "auto" by the model's size
+    variables = built.model.nvariables()
+    method = choose_method("auto", variables)
+    started = time.perf_counter()
+    if method == "decomposed":
+        run = solve_by_material(built.model, None, None, None, None, None, variables)
+    else:
+        run = solve_once(built.model)
+    stages[f"solve ({method}, wall)"] = time.perf_counter() - started
+    stages["of it hand-over"], stages["of it HiGHS"] = run.handover_seconds, run.solve_seconds
     started = time.perf_counter()
     result = collect_results(built, run)
     stages["results"] = time.perf_counter() - started
@@ -110,8 +123,11 @@ def sample_rows(scenarios: int, seed: int, work: Path, repeats: int) -> dict:
         out = subprocess.run([sys.executable, "-c", BARE, str(mps)], check=True, capture_output=True, text=True)
         bare.append(time.perf_counter() - started)
         objectives.append(float(out.stdout.strip().splitlines()[-1].split()[0]))
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", IMPORTS], check=True, env=env, capture_output=True)
+    imports = time.perf_counter() - started
     plan = so.solve(data)
-    return {"scenarios": scenarios, "distinct": len(data.scenarios), "rows": size[0], "columns": size[1],
+    return {"imports": imports, "scenarios": scenarios, "distinct": len(data.scenarios), "rows": size[0], "columns": size[1],
             "nonzeros": size[2], "ours": sorted(ours)[len(ours) // 2], "bare": sorted(bare)[len(bare) // 2],
             "same_optimum": abs(plan.objective - objectives[0]) <= 1e-6 * max(1.0, abs(plan.objective)),
             "stages": stages}
@@ -153,9 +169,13 @@ def section(stress: dict, sample: dict, when: str, commit: str) -> str:
         "",
         f"Times are the fastest of {stress['runs']} runs of each, alternating. Where `solve --sample` spends its "
         "time (seconds, in one process): " + ", ".join(f"{k} {v:.2f}" for k, v in sample["stages"].items())
-        + "; the rest is starting Python and importing Pyomo. The target is missed: sampling is a small part; "
-        "the general pipeline (building the Pyomo model, the standard-form hand-over, which imports scipy, and "
-        "a plan workbook with every sampled scenario's flows) costs several times HiGHS's own solve at this size.",
+        + f"; starting Python and importing what `solve` uses (Pyomo, pandas, highspy, xlsxwriter) takes "
+        f"{sample['imports']:.2f} s in a fresh process, against bare highspy's whole run of {sample['bare']:.2f} s"
+        + (". The target is met." if ratio <= 1.5 else
+           ". The target is missed: 1.5x bare leaves "
+           f"{1.5 * sample['bare']:.2f} s, and imports, build, hand-over, HiGHS and results alone take "
+           f"{sample['imports'] + sum(v for k, v in sample['stages'].items() if not k.startswith(('of it', 'plan', 'read', 'sample'))):.2f} s "
+           "before the plan workbook with every sampled scenario's flows is written."),
         "",
         "Both sides of each ratio are whole processes (Python start-up included; the bare side imports only "
         "highspy, reads the MPS of the LP the pipeline hands to HiGHS and solves it with the same options). "
