@@ -214,3 +214,20 @@ def test_the_note_on_rows_worth_nothing_is_in_the_page_header_and_off_the_print_
     assert sheet.print_area == [f"'{sheet_name}'!$A$1:${last}${sheet.max_row}"] or \
         str(sheet.print_area).endswith(f"$A$1:${last}${sheet.max_row}")
     assert f"from row {notes[0].row}," in sheet.oddHeader.left.text
+
+
+def test_every_indented_cell_of_the_summary_and_why_sheets_is_left_aligned(tmp_path):
+    """LibreOffice drops an indent without a horizontal alignment: '65.1%highest 68.4% against a cap'."""
+    import openpyxl
+
+    data = so.bundled_instance()
+    result = so.solve(data)
+    why = so.why_these_suppliers(result.data, result.variables)
+    book = openpyxl.load_workbook(so.write_plan(result, tmp_path / "plan.xlsx", why=why))
+    indented = [cell for name in ("Summary", "Why") for row in book[name].iter_rows() for cell in row
+                if cell.value is not None and cell.alignment.indent]
+    assert len(indented) > 10
+    assert {cell.alignment.horizontal for cell in indented} == {"left"}
+    summary = book["Summary"]
+    words = next(c for row in summary.iter_rows() for c in row if str(c.value).startswith("highest "))
+    assert words.alignment.indent >= 1

@@ -124,8 +124,9 @@ class Workbook:
             "bold": {"bold": True},
             "section": {"bold": True, "font_size": 11, "bottom": 1},
             "header": {"bold": True, "bottom": 1, "text_wrap": True, "valign": "bottom"},
-            "wrap": {"text_wrap": True, "valign": "top", "indent": 1},
-            "words": {"indent": 1},
+            # an indent without a horizontal alignment is ignored by LibreOffice
+            "wrap": {"text_wrap": True, "valign": "top", "indent": 1, "align": "left"},
+            "words": {"indent": 1, "align": "left"},
             "note": {"italic": True, "font_color": "#555555"},
         }
         self.formats = {name: book.add_format(properties) for name, properties in self.format_properties.items()}
