@@ -496,3 +496,11 @@ def test_the_faster_worksheet_writes_every_kind_of_cell_as_xlsxwriter_does(tmp_p
     fast, plain = written(TableWorksheet, "fast.xlsx"), written(_XlsxwritersOwnWorksheet.make(), "plain.xlsx")
     assert fast.keys() == plain.keys()
     assert [name for name in fast if fast[name] != plain[name]] == []
+
+
+def test_the_pdf_rounds_money_as_the_workbook_shows_it():
+    """Half away from zero, as '#,##0' does in a spreadsheet; Python's format would print 3,667,362."""
+    from optimizer.reports.pdf import _text, whole
+
+    assert _text(3_667_362.5, "USD", "USD") == "3,667,363 USD"
+    assert (whole(2.5), whole(-2.5), whole(2.49), whole(0.0)) == (3, -3, 2, 0)

@@ -3,12 +3,19 @@ main chart on one landscape page (matplotlib), for a plan, a comparison and a de
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .export import summary_lines
 from .figures import comparison_chart, frontier_chart, glance_axis, money_text, one_page_pdf
+
+
+def whole(value: float) -> int:
+    """value rounded half away from zero, as a spreadsheet's '#,##0' shows it (Python's format rounds half to
+    even: 3,667,362.5 printed 3,667,362 in the PDF and 3,667,363 in the workbook)."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
 
 
 def _text(value, unit: str | None, currency: str) -> str:
@@ -18,7 +25,7 @@ def _text(value, unit: str | None, currency: str) -> str:
         if unit.startswith("share"):
             return f"{value:.1%}"
         if unit == currency:
-            return f"{value:,.0f} {currency}"
+            return f"{whole(value):,} {currency}"
         return f"{value:,.2f} {unit}"
     return str(value)
 
