@@ -288,3 +288,46 @@ def test_a_block_that_highs_refuses_is_reported_as_refused_not_as_an_answer():
     refused = decomposition.solve_blocks(lp_with(1e16), blocks)
     assert refused.status == decomposition.REFUSED_BLOCK and refused.objective is None
     assert "refused" in REFUSED
+
+
+FORKED = """
+import json, sys
+import numpy as np
+import optimizer as so
+from optimizer.solving import decomposition
+
+forked = []
+real = decomposition._first_round
+def counted(executor, shared, items, columns, fork):
+    forked.append(executor is None and fork and decomposition._fork_pays(columns, len(items)))
+    return real(executor, shared, items, columns, fork)
+decomposition._first_round = counted
+decomposition.FORK_FROM = 0  # a small instance forks too
+data = so.read_instance(sys.argv[1])
+here = so.solve(data, method="decomposed", workers=0)
+there = so.solve(data, method="decomposed")  # unasked: the first round forked
+same = (here.objective == there.objective and here.plan.equals(there.plan) and here.flows.equals(there.flows)
+        and here.shadow_prices.equals(there.shadow_prices))
+print(json.dumps({"forked": forked, "same": bool(same), "objective": here.objective}))
+"""
+
+
+@pytest.mark.parametrize("settings", [{}, {"cvar_weight": 0}])
+def test_a_first_round_in_forked_processes_gives_the_same_answer_as_in_process(tmp_path, settings):
+    """In a fresh process (forking is left out while other threads run, as in this one); with CVaR by column
+    generation, without it block by block. The later rounds start from each block's basis either way."""
+    import json
+    import subprocess
+    import sys
+
+    data = _generated(False, **settings)
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    for sheet, table in data.tables.items():
+        table.to_csv(folder / f"{sheet}.csv", index=False)
+    out = subprocess.run([sys.executable, "-c", FORKED, str(folder)], check=True, capture_output=True, text=True,
+                         timeout=300)
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["forked"] == [False, True]
+    assert answer["same"]
+    assert answer["objective"] == pytest.approx(so.solve(data, method="monolithic").objective, rel=1e-7)

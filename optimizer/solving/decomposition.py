@@ -44,6 +44,11 @@ REFUSED_BLOCK = "refused"
 #: a budget or CVaR cap); above any shadow price a linking row of this model can have (they are in money per
 #: unit of money), so that at the optimum the artificial columns are zero when the LP is feasible
 ARTIFICIAL_COST = 1e6
+#: a decomposed solve without an executor solves its first round of blocks (each block cold, most of the
+#: time) in forked processes, one per core, from this many columns of the whole LP: forking costs about 20
+#: ms; the warm rounds after it stay in this process (measured in bench/notes.md)
+FORK_FROM = 50_000
+
 #: blocks smaller than this many columns are solved together (a column in no block row, say)
 SMALL_BLOCK = 64
 
@@ -154,6 +159,8 @@ def solve_block(shared: dict, item: tuple) -> dict:
 
     index, cost, time_limit = item
     cache = worker_cache(("decomposition", shared["token"]), dict)
+    if cost is None:  # the first round: from scratch
+        cache.pop(index, None)
     if "blocks" not in cache:
         cache["blocks"] = _load_blocks(shared["source"])
     highs = cache.get(index)
@@ -172,10 +179,77 @@ def solve_block(shared: dict, item: tuple) -> dict:
     if status != OPTIMAL:
         return {"status": status}
     solution = highs.getSolution()
-    return {"status": OPTIMAL, "values": np.asarray(solution.col_value, dtype=float),
-            "row_duals": np.asarray(solution.row_dual, dtype=float),
-            "objective": float(highs.getInfo().objective_function_value),
-            "iterations": int(highs.getInfo().simplex_iteration_count)}
+    answer = {"status": OPTIMAL, "values": np.asarray(solution.col_value, dtype=float),
+              "row_duals": np.asarray(solution.row_dual, dtype=float),
+              "objective": float(highs.getInfo().objective_function_value),
+              "iterations": int(highs.getInfo().simplex_iteration_count)}
+    if cost is None:
+        # the later rounds start from a new HiGHS of the block at this basis, wherever the first round ran (in
+        # this process, a forked one or a worker), so that where it ran never changes the answer
+        basis = highs.getBasis()
+        answer["basis"] = (np.fromiter(map(int, basis.col_status), np.int8, len(basis.col_status)),
+                           np.fromiter(map(int, basis.row_status), np.int8, len(basis.row_status)))
+        cache[index] = _at_basis(cache["blocks"][index], shared["options"], answer["basis"])
+    return answer
+
+
+def _at_basis(spec: dict, options: dict, basis: tuple):
+    """A new HiGHS of the block, at this (column, row) basis status."""
+    import highspy
+
+    highs = _block_highs(spec, options)
+    start = highspy.HighsBasis()
+    start.col_status = [highspy.HighsBasisStatus(int(s)) for s in basis[0]]
+    start.row_status = [highspy.HighsBasisStatus(int(s)) for s in basis[1]]
+    start.valid = True
+    highs.setBasis(start)
+    return highs
+
+
+#: what a forked process of the first round reads (set in the parent just before forking)
+_FORKED: dict | None = None
+
+
+def _in_fork(item: tuple) -> dict:
+    answer = solve_block(_FORKED, item)
+    answer.pop("iterations", None)
+    return answer
+
+
+def _fork_pays(columns: int, blocks: int) -> bool:
+    """Whether the first round is solved in forked processes: a large LP, two cores or more, and this process
+    running no other thread (forking a process with threads can copy a lock another thread holds)."""
+    import multiprocessing
+    import threading
+
+    from .executor import default_workers
+
+    return (columns >= FORK_FROM and blocks >= 2 and default_workers() >= 2 and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def _first_round(executor, shared: dict, items: list, columns: int, fork: bool) -> list:
+    """The blocks at their own costs, from scratch: in forked processes when it pays (see FORK_FROM), the
+    later rounds' HiGHS then set up here at each block's basis."""
+    global _FORKED
+    if executor is not None or not fork or not _fork_pays(columns, len(items)):
+        return _run_map(executor, shared, items)
+    import multiprocessing
+
+    from .executor import default_workers, worker_cache
+
+    _FORKED = shared
+    try:
+        with multiprocessing.get_context("fork").Pool(min(default_workers(), len(items))) as pool:
+            answers = pool.map(_in_fork, items, chunksize=1)
+    finally:
+        _FORKED = None
+    cache = worker_cache(("decomposition", shared["token"]), dict)
+    cache["blocks"] = _load_blocks(shared["source"])
+    for (index, _, _), answer in zip(items, answers):
+        if answer["status"] == OPTIMAL:
+            cache[index] = _at_basis(cache["blocks"][index], shared["options"], answer["basis"])
+    return answers
 
 
 # --------------------------------------------------------------------------- the method
@@ -233,16 +307,19 @@ def _run_map(executor, shared: dict, items: list) -> list:
 
 
 def solve_blocks(lp: StandardLP, blocks: Blocks, executor=None, time_limit: float | None = None,
-                 options: dict | None = None, gap: float = DEFAULT_GAP, max_rounds: int = 5000) -> Decomposed:
-    """Solve the LP block by block (column generation over the blocks when there are linking rows)."""
+                 options: dict | None = None, gap: float = DEFAULT_GAP, max_rounds: int = 5000,
+                 fork: bool = False) -> Decomposed:
+    """Solve the LP block by block (column generation over the blocks when there are linking rows).
+
+    fork: without an executor, solve the first round in forked processes when it pays (see FORK_FROM)."""
     started = time.perf_counter()
     specs = [block_lp(lp, c, r) for c, r in zip(blocks.columns, blocks.rows)]
     source = _Source(specs, executor)
     shared = {"token": uuid.uuid4().hex, "source": source.source, "options": dict(options or {})}
     try:
         if len(blocks.linking_rows) == 0 and len(blocks.linking_columns) == 0:
-            return _independent(lp, blocks, executor, shared, time_limit, started)
-        return _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started)
+            return _independent(lp, blocks, executor, shared, time_limit, started, fork)
+        return _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started, fork)
     finally:
         source.close()
         _forget(executor, shared)
@@ -259,8 +336,9 @@ def _remaining(time_limit: float | None, started: float) -> float | None:
     return None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - started))
 
 
-def _independent(lp, blocks, executor, shared, time_limit, started) -> Decomposed:
-    answers = _run_map(executor, shared, [(b, None, time_limit) for b in range(blocks.count)])
+def _independent(lp, blocks, executor, shared, time_limit, started, fork) -> Decomposed:
+    answers = _first_round(executor, shared, [(b, None, time_limit) for b in range(blocks.count)], lp.shape[1],
+                           fork)
     failed = _failure(answers)
     if failed:
         return Decomposed(failed, blocks=blocks.count, seconds=time.perf_counter() - started)
@@ -345,12 +423,14 @@ class _Master:
                 np.asarray(solution.row_dual, dtype=float), np.asarray(solution.col_value, dtype=float))
 
 
-def _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started) -> Decomposed:
+def _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started,
+                       fork) -> Decomposed:
     options = dict(shared["options"])
     master = _Master(lp, blocks, {**_master_options(), **options})
     link_rows, link_cols = blocks.linking_rows, blocks.linking_columns
     # first proposals: each block at its own costs
-    answers = _run_map(executor, shared, [(b, None, _remaining(time_limit, started)) for b in range(blocks.count)])
+    answers = _first_round(executor, shared, [(b, None, _remaining(time_limit, started)) for b in range(blocks.count)],
+                           lp.shape[1], fork)
     failed = _failure(answers)
     if failed:
         return Decomposed(failed, blocks=blocks.count, seconds=time.perf_counter() - started)
@@ -463,14 +543,14 @@ def split_model(lp: StandardLP, form) -> Blocks:
 
 
 def solve_decomposed(model, time_limit: float | None = None, options: dict | None = None, executor=None,
-                     gap: float = DEFAULT_GAP, load: bool = True) -> SolverRun:
+                     gap: float = DEFAULT_GAP, load: bool = True, fork: bool = False) -> SolverRun:
     """Compile the model, solve it by material (see the module's docstring) and map the answer back: a
     SolverRun like a monolithic solve's, with method "decomposed", the bound proved and the gap."""
     started = time.perf_counter()
     lp, form = compile_lp(model)
     blocks = split_model(lp, form)
     handover = time.perf_counter() - started
-    answer = solve_blocks(lp, blocks, executor, time_limit, options, gap)
+    answer = solve_blocks(lp, blocks, executor, time_limit, options, gap, fork=fork)
     del lp
     release_freed_memory()
     if answer.status == REFUSED_BLOCK:

@@ -69,8 +69,11 @@ def solve_by_material(model, time_limit: float | None, options: dict | None, wor
     from .decomposition import DEFAULT_GAP, solve_decomposed
     from .executor import Executor
 
-    if workers is None and scheduler is None and variables < PARALLEL_FROM:
+    # unasked, a model below PARALLEL_FROM is solved here, its first round forked when that pays (see
+    # decomposition.FORK_FROM); workers=0 keeps every solve in this process
+    fork = workers is None and scheduler is None
+    if fork and variables < PARALLEL_FROM:
         workers = 0
     with Executor(workers=workers, scheduler=scheduler) as executor:
         return solve_decomposed(model, time_limit, options, None if executor.in_process else executor,
-                                DEFAULT_GAP if gap is None else gap)
+                                DEFAULT_GAP if gap is None else gap, fork=fork)
