@@ -44,9 +44,9 @@ REFUSED_BLOCK = "refused"
 #: a budget or CVaR cap); above any shadow price a linking row of this model can have (they are in money per
 #: unit of money), so that at the optimum the artificial columns are zero when the LP is feasible
 ARTIFICIAL_COST = 1e6
-#: a decomposed solve without an executor solves its first round of blocks (each block cold, most of the
-#: time) in forked processes, one per core, from this many columns of the whole LP: forking costs about 20
-#: ms; the warm rounds after it stay in this process (measured in bench/notes.md)
+#: a decomposed solve without an executor solves its blocks in processes forked from this one, one per core,
+#: each keeping its blocks' HiGHS for the warm rounds, from this many columns of the whole LP (forking costs
+#: about 20 ms; a round's costs and answers cross a pipe; measured in bench/notes.md)
 FORK_FROM = 50_000
 
 #: blocks smaller than this many columns are solved together (a column in no block row, say)
@@ -159,8 +159,6 @@ def solve_block(shared: dict, item: tuple) -> dict:
 
     index, cost, time_limit = item
     cache = worker_cache(("decomposition", shared["token"]), dict)
-    if cost is None:  # the first round: from scratch
-        cache.pop(index, None)
     if "blocks" not in cache:
         cache["blocks"] = _load_blocks(shared["source"])
     highs = cache.get(index)
@@ -179,45 +177,18 @@ def solve_block(shared: dict, item: tuple) -> dict:
     if status != OPTIMAL:
         return {"status": status}
     solution = highs.getSolution()
-    answer = {"status": OPTIMAL, "values": np.asarray(solution.col_value, dtype=float),
-              "row_duals": np.asarray(solution.row_dual, dtype=float),
-              "objective": float(highs.getInfo().objective_function_value),
-              "iterations": int(highs.getInfo().simplex_iteration_count)}
-    if cost is None:
-        # the later rounds start from a new HiGHS of the block at this basis, wherever the first round ran (in
-        # this process, a forked one or a worker), so that where it ran never changes the answer
-        basis = highs.getBasis()
-        answer["basis"] = (np.fromiter(map(int, basis.col_status), np.int8, len(basis.col_status)),
-                           np.fromiter(map(int, basis.row_status), np.int8, len(basis.row_status)))
-        cache[index] = _at_basis(cache["blocks"][index], shared["options"], answer["basis"])
-    return answer
+    return {"status": OPTIMAL, "values": np.asarray(solution.col_value, dtype=float),
+            "row_duals": np.asarray(solution.row_dual, dtype=float),
+            "objective": float(highs.getInfo().objective_function_value),
+            "iterations": int(highs.getInfo().simplex_iteration_count)}
 
 
-def _at_basis(spec: dict, options: dict, basis: tuple):
-    """A new HiGHS of the block, at this (column, row) basis status."""
-    import highspy
-
-    highs = _block_highs(spec, options)
-    start = highspy.HighsBasis()
-    start.col_status = [highspy.HighsBasisStatus(int(s)) for s in basis[0]]
-    start.row_status = [highspy.HighsBasisStatus(int(s)) for s in basis[1]]
-    start.valid = True
-    highs.setBasis(start)
-    return highs
-
-
-#: what a forked process of the first round reads (set in the parent just before forking)
+#: what the forked processes read (set in this process just before forking)
 _FORKED: dict | None = None
 
 
-def _in_fork(item: tuple) -> dict:
-    answer = solve_block(_FORKED, item)
-    answer.pop("iterations", None)
-    return answer
-
-
 def _fork_pays(columns: int, blocks: int) -> bool:
-    """Whether the first round is solved in forked processes: a large LP, two cores or more, and this process
+    """Whether the blocks are solved in forked processes: a large LP, two cores or more, and this process
     running no other thread (forking a process with threads can copy a lock another thread holds)."""
     import multiprocessing
     import threading
@@ -228,28 +199,93 @@ def _fork_pays(columns: int, blocks: int) -> bool:
             and "fork" in multiprocessing.get_all_start_methods())
 
 
-def _first_round(executor, shared: dict, items: list, columns: int, fork: bool) -> list:
-    """The blocks at their own costs, from scratch: in forked processes when it pays (see FORK_FROM), the
-    later rounds' HiGHS then set up here at each block's basis."""
-    global _FORKED
-    if executor is not None or not fork or not _fork_pays(columns, len(items)):
-        return _run_map(executor, shared, items)
-    import multiprocessing
+def _serve(connection) -> None:
+    """A forked process's loop: lists of blocks to solve in, their answers (or the exception) out."""
+    shared = _FORKED
+    while True:
+        try:
+            items = connection.recv()
+        except EOFError:
+            return
+        if items is None:
+            return
+        try:
+            connection.send([solve_block(shared, item) for item in items])
+        except BaseException as error:  # noqa: BLE001 - raised again in the parent
+            connection.send(error)
 
-    from .executor import default_workers, worker_cache
 
-    _FORKED = shared
-    try:
-        with multiprocessing.get_context("fork").Pool(min(default_workers(), len(items))) as pool:
-            answers = pool.map(_in_fork, items, chunksize=1)
-    finally:
-        _FORKED = None
-    cache = worker_cache(("decomposition", shared["token"]), dict)
-    cache["blocks"] = _load_blocks(shared["source"])
-    for (index, _, _), answer in zip(items, answers):
-        if answer["status"] == OPTIMAL:
-            cache[index] = _at_basis(cache["blocks"][index], shared["options"], answer["basis"])
-    return answers
+class _Forked:
+    """Processes forked from this one, one per core, each owning a fixed set of blocks for the whole solve:
+    a block is always re-solved warm in the process that solved it last, in the same order as in this
+    process, so the answers are the ones an in-process solve gives. Used like an in-process Executor."""
+
+    in_process = True
+    scheduler = None
+
+    def __init__(self, shared: dict, sizes: list[int]):
+        import multiprocessing
+
+        from .executor import default_workers
+
+        global _FORKED
+        count = min(default_workers(), len(sizes))
+        # the largest blocks first, each to the least loaded process
+        load = [0] * count
+        self.owner = [0] * len(sizes)
+        for block in sorted(range(len(sizes)), key=lambda b: (-sizes[b], b)):
+            self.owner[block] = load.index(min(load))
+            load[self.owner[block]] += sizes[block]
+        context = multiprocessing.get_context("fork")
+        self.connections, self.processes = [], []
+        _FORKED = shared
+        try:
+            for _ in range(count):
+                mine, theirs = context.Pipe()
+                process = context.Process(target=_serve, args=(theirs,), daemon=True)
+                process.start()
+                theirs.close()
+                self.connections.append(mine)
+                self.processes.append(process)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            _FORKED = None
+
+    def map(self, fn, items: list, shared=None) -> list:
+        """[solve_block(shared, item) for item in items], each item in the process owning its block."""
+        batches: list[list] = [[] for _ in self.connections]
+        for position, item in enumerate(items):
+            batches[self.owner[item[0]]].append((position, item))
+        for connection, batch in zip(self.connections, batches):
+            if batch:
+                connection.send([item for _, item in batch])
+        out: list = [None] * len(items)
+        for connection, batch in zip(self.connections, batches):
+            if not batch:
+                continue
+            try:
+                answers = connection.recv()
+            except EOFError:
+                raise RuntimeError("a process solving the blocks stopped (out of memory?)") from None
+            if isinstance(answers, BaseException):
+                raise answers
+            for (position, _), answer in zip(batch, answers):
+                out[position] = answer
+        return out
+
+    def close(self) -> None:
+        for connection in self.connections:
+            try:
+                connection.send(None)
+                connection.close()
+            except OSError:
+                pass
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
 
 
 # --------------------------------------------------------------------------- the method
@@ -311,16 +347,21 @@ def solve_blocks(lp: StandardLP, blocks: Blocks, executor=None, time_limit: floa
                  fork: bool = False) -> Decomposed:
     """Solve the LP block by block (column generation over the blocks when there are linking rows).
 
-    fork: without an executor, solve the first round in forked processes when it pays (see FORK_FROM)."""
+    fork: without an executor, solve the blocks in forked processes when it pays (see FORK_FROM)."""
     started = time.perf_counter()
     specs = [block_lp(lp, c, r) for c, r in zip(blocks.columns, blocks.rows)]
     source = _Source(specs, executor)
     shared = {"token": uuid.uuid4().hex, "source": source.source, "options": dict(options or {})}
+    forked = None
     try:
+        if executor is None and fork and _fork_pays(lp.shape[1], blocks.count):
+            executor = forked = _Forked(shared, [len(c) for c in blocks.columns])
         if len(blocks.linking_rows) == 0 and len(blocks.linking_columns) == 0:
-            return _independent(lp, blocks, executor, shared, time_limit, started, fork)
-        return _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started, fork)
+            return _independent(lp, blocks, executor, shared, time_limit, started)
+        return _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started)
     finally:
+        if forked is not None:
+            forked.close()
         source.close()
         _forget(executor, shared)
 
@@ -336,9 +377,8 @@ def _remaining(time_limit: float | None, started: float) -> float | None:
     return None if time_limit is None else max(0.0, time_limit - (time.perf_counter() - started))
 
 
-def _independent(lp, blocks, executor, shared, time_limit, started, fork) -> Decomposed:
-    answers = _first_round(executor, shared, [(b, None, time_limit) for b in range(blocks.count)], lp.shape[1],
-                           fork)
+def _independent(lp, blocks, executor, shared, time_limit, started) -> Decomposed:
+    answers = _run_map(executor, shared, [(b, None, time_limit) for b in range(blocks.count)])
     failed = _failure(answers)
     if failed:
         return Decomposed(failed, blocks=blocks.count, seconds=time.perf_counter() - started)
@@ -423,14 +463,12 @@ class _Master:
                 np.asarray(solution.row_dual, dtype=float), np.asarray(solution.col_value, dtype=float))
 
 
-def _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started,
-                       fork) -> Decomposed:
+def _column_generation(lp, blocks, specs, executor, shared, time_limit, gap, max_rounds, started) -> Decomposed:
     options = dict(shared["options"])
     master = _Master(lp, blocks, {**_master_options(), **options})
     link_rows, link_cols = blocks.linking_rows, blocks.linking_columns
     # first proposals: each block at its own costs
-    answers = _first_round(executor, shared, [(b, None, _remaining(time_limit, started)) for b in range(blocks.count)],
-                           lp.shape[1], fork)
+    answers = _run_map(executor, shared, [(b, None, _remaining(time_limit, started)) for b in range(blocks.count)])
     failed = _failure(answers)
     if failed:
         return Decomposed(failed, blocks=blocks.count, seconds=time.perf_counter() - started)
