@@ -396,7 +396,9 @@ def decomposed_lines(rows: dict) -> list[str]:
             f"{r['end_to_end']:.2f} | {bare} | {ratio} | {label}: {met} | {r['peak_mib']:,.0f}, "
             f"{r['worker_peak_mib']:,.0f} | {bare_peak} | {same} |")
     lines += ["", "Seconds. The decomposed solve is `solve(method=\"decomposed\")`'s path in a fresh process: "
-              "blocks solved in the process below 400,000 variables, on one worker process per core above "
+              "below 400,000 variables the blocks are solved in processes forked from the solving one, one per "
+              "core, each keeping its blocks warm between pricing rounds (forking included; the largest worker's "
+              "peak counts the pages it shares with its parent), on one Dask worker process per core above "
               "(starting them included); \"hand-over\" is compiling the model to the standard form and splitting "
               "it, \"HiGHS\" the block and master solves. The bare side is highspy reading the MPS of the whole "
               "LP and solving it with the same options, run right after each of ours. Gap proved: (objective - "
