@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import optimizer as so
@@ -166,3 +168,26 @@ def test_compare_on_two_worker_processes_gives_what_it_gives_one_case_after_the_
     pd.testing.assert_frame_equal(there.moves, here.moves)
     assert there.summary["status"].tolist() == ["optimal", "infeasible", "optimal"]
     assert list(there.results["strict"].explanation["rule"]) == list(here.results["strict"].explanation["rule"])
+
+
+def test_the_comparison_charts_cost_axis_is_on_round_steps_around_the_feasible_cases(tmp_path):
+    """Fitted to the cases with a plan, its ticks on 1, 2 or 5 times a power of ten (not 70,849,074)."""
+    import re
+    import zipfile
+
+    data = data_with(STRICT_AND_DEARER)
+    comparison = compare(data)
+    path = so.write_comparison(comparison, tmp_path / "comparison.xlsx")
+    with zipfile.ZipFile(path) as book:
+        xml = next(book.read(n).decode() for n in book.namelist() if n.startswith("xl/charts/chart"))
+    axes = [a for a in re.findall(r"<c:valAx>.*?</c:valAx>", xml, re.S) if "<c:majorUnit" in a]
+    assert len(axes) == 1
+    low = float(re.search(r'<c:min val="([^"]+)"', axes[0]).group(1))
+    high = float(re.search(r'<c:max val="([^"]+)"', axes[0]).group(1))
+    step = float(re.search(r'<c:majorUnit val="([^"]+)"', axes[0]).group(1))
+    mantissa = step / 10 ** math.floor(math.log10(step))
+    assert round(mantissa, 9) in (1, 2, 5)
+    assert low / step == pytest.approx(round(low / step)) and high / step == pytest.approx(round(high / step))
+    costs = comparison.summary.loc[comparison.summary["status"] == "optimal", "expected_cost"]
+    assert low < costs.min() and costs.max() < high
+    assert (high - low) / step <= 10

@@ -652,21 +652,10 @@ def _scatter(book: Workbook, title: str, x_title: str, y_title: str):
 
 
 def _fit_axis(chart, values, name: str) -> None:
-    """The cost axis scaled to the data (a curve that starts its axis at 0 looks flat)."""
+    """The money axis fitted to the data (a curve that starts its axis at 0 looks flat), on round steps (1, 2
+    or 5 times a power of ten, about five of them), in millions when a step is a million or more: the ticks
+    read 70 M, 80 M, ... instead of 70,849,074."""
     values = pd.to_numeric(pd.Series(np.asarray(values, dtype=float).ravel()), errors="coerce").dropna()
-    if values.empty:
-        return
-    low, high = float(values.min()), float(values.max())
-    pad = max((high - low) * 0.1, abs(high) * 0.005, 1.0)
-    chart.set_y_axis({"name": name, "num_format": "#,##0", "min": low - pad, "max": high + pad,
-                      "major_gridlines": {"visible": True}})
-
-
-def _frontier_cost_axis(chart, costs: pd.DataFrame, currency: str) -> None:
-    """The curve's money axis fitted to its costs, on round steps (1, 2 or 5 times a power of ten, about five
-    of them), in millions when a step is a million or more: the ticks read 70 M, 80 M, ... instead of
-    70,849,074."""
-    values = pd.to_numeric(pd.Series(costs.to_numpy(dtype=float).ravel()), errors="coerce").dropna()
     if values.empty:
         return
     low, high = float(values.min()), float(values.max())
@@ -676,9 +665,14 @@ def _frontier_cost_axis(chart, costs: pd.DataFrame, currency: str) -> None:
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
     minimum, maximum = math.floor((low - pad) / step) * step, math.ceil((high + pad) / step) * step
     millions = step >= 1e6
-    chart.set_y_axis({"name": currency,
+    chart.set_y_axis({"name": name,
                       "num_format": '#,##0,," M"' if millions else "#,##0", "min": minimum, "max": maximum,
                       "major_unit": step, "major_gridlines": {"visible": True}})
+
+
+def _frontier_cost_axis(chart, costs: pd.DataFrame, currency: str) -> None:
+    """The curve's money axis: fitted to its costs on round steps (see _fit_axis)."""
+    _fit_axis(chart, costs.to_numpy(dtype=float), currency)
 
 
 def write_frontier(frontier, path: str | Path) -> Path:
