@@ -422,3 +422,14 @@ def test_the_readme_shows_what_the_default_command_prints(default_run):
     _, out = default_run
     printed = out.splitlines()
     assert all(line in printed for line in shown) and printed.index(shown[0]) == 0
+
+
+def test_the_figure_marks_the_tightest_cap_with_a_plan_at_its_point():
+    curve = frontier(so.read_instance(bundled_instance()), "China", points=5)
+    axis = so.frontier_chart(curve).axes[0]
+    marks = {c.get_label(): c.get_offsets()[0] for c in axis.collections if c.get_label().startswith(("current", "tightest"))}
+    tight = next(label for label in marks if label.startswith("tightest cap with a plan"))
+    row = curve.table[curve.table["point"].str.contains("tightest")].iloc[0]
+    assert tuple(marks[tight]) == pytest.approx((curve.tightest, row["objective"]))
+    assert f"{curve.tightest:.2%}" in tight
+    assert any(label.startswith("current cap") for label in marks) == (curve.current is not None)

@@ -520,7 +520,8 @@ def frontier_share_limits(frontier) -> tuple[float, float]:
 
 
 def frontier_chart(frontier, axis=None) -> Figure:
-    """Objective and expected cost against the cap's max_share; infeasible region shaded, current plan marked.
+    """Objective and expected cost against the cap's max_share; infeasible region shaded, the current cap and
+    the tightest cap with a plan marked.
 
     axis: draw into this matplotlib Axes (the one-page PDF) instead of a new Figure."""
     table = frontier.table
@@ -540,6 +541,10 @@ def frontier_chart(frontier, axis=None) -> Figure:
         if len(current) and current["status"].iloc[0] == "optimal":
             axis.scatter(current["max_share"], current["objective"], s=120, marker="*", color="red", zorder=5,
                          label=f"current cap {frontier.current:.0%}")
+    tightest = feasible[feasible["point"].astype(str).str.contains("tightest")]
+    if len(tightest):
+        axis.scatter(tightest["max_share"], tightest["objective"], s=70, marker="D", color="black", zorder=5,
+                     label=f"tightest cap with a plan {float(tightest['max_share'].iloc[0]):.2%}")
     low, high = frontier_share_limits(frontier)
     axis.xaxis.set_major_formatter(_percent(1 if high - low < 0.1 else 0))
     axis.yaxis.set_major_formatter(_money(currency))
