@@ -535,7 +535,7 @@ def frontier_chart(frontier, axis=None) -> Figure:
               label="expected cost")
     if frontier.tightest is not None and frontier.tightest > 0:
         axis.axvspan(0, frontier.tightest, color="grey", alpha=0.25,
-                     label=f"no plan below {frontier.tightest:.1%}")
+                     label=f"no plan below {frontier.tightest:.2%}")
     if frontier.current is not None:
         current = table[(table["max_share"] - frontier.current).abs() < 1e-12]
         if len(current) and current["status"].iloc[0] == "optimal":
