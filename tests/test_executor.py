@@ -108,3 +108,62 @@ def test_an_unreachable_scheduler_is_one_clear_error():
 def test_negative_workers_is_refused():
     with pytest.raises(ValueError, match="workers must be 0 or more"):
         Executor(workers=-1)
+
+
+FORKED_MAP = """
+import json, os
+from optimizer.solving.executor import can_fork, forked_map
+
+state = {"calls": 0}  # each forked process counts its own calls: the parent's copy stays at 0
+def square(i):
+    state["calls"] += 1
+    return {"i": i, "square": i * i, "pid": os.getpid()}
+answers = forked_map(square, 7, processes=2)
+try:
+    forked_map(lambda i: 1 // (i - 3), 5, processes=2)
+    raised = None
+except ZeroDivisionError as error:
+    raised = str(error)
+print(json.dumps({"can_fork": can_fork(), "answers": answers, "parent": os.getpid(), "calls": state["calls"],
+                  "raised": raised}))
+"""
+
+
+def test_forked_map_answers_in_order_from_two_processes_and_raises_their_exceptions():
+    """In a fresh process (this one may run threads, and forking is then left out)."""
+    import json
+
+    out = subprocess.run([sys.executable, "-c", FORKED_MAP], check=True, capture_output=True, text=True, timeout=120)
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert answer["can_fork"]  # CI has two cores
+    assert [a["i"] for a in answer["answers"]] == list(range(7))
+    assert [a["square"] for a in answer["answers"]] == [i * i for i in range(7)]
+    pids = {a["pid"] for a in answer["answers"]}
+    assert len(pids) == 2 and answer["parent"] not in pids and answer["calls"] == 0
+    # tasks dealt round-robin: 0, 2, 4, 6 to one process, 1, 3, 5 to the other
+    assert len({a["pid"] for a in answer["answers"][0::2]}) == 1
+    assert answer["raised"] == "integer division or modulo by zero"
+
+
+def test_forked_map_runs_in_process_with_one_process_or_one_task():
+    from optimizer.solving.executor import forked_map
+
+    assert forked_map(lambda i: (i, os.getpid()), 3, processes=1) == [(i, os.getpid()) for i in range(3)]
+    assert forked_map(lambda i: os.getpid(), 1) == [os.getpid()]
+
+
+def test_forked_map_stays_in_process_while_another_thread_runs():
+    """A process with threads is never forked (a lock another thread holds would be copied held)."""
+    import threading
+
+    from optimizer.solving.executor import can_fork, forked_map
+
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, daemon=True)
+    thread.start()
+    try:
+        assert not can_fork()
+        assert forked_map(lambda i: os.getpid(), 4, processes=2) == [os.getpid()] * 4
+    finally:
+        release.set()
+        thread.join()

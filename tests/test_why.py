@@ -331,3 +331,117 @@ def test_a_reservation_fee_range_by_hand():
     assert vault["rule"] == "reservation" and vault["in_plan"] and vault["now"] == 10
     assert vault["low"] == pytest.approx(0) and vault["high"] == pytest.approx(15, abs=0.02)
     assert "stays in the plan as reserved at any reservation fee up to 15.0" in vault["line"]
+
+
+# --- how the edges are found, and in how many processes
+
+def _probe_of(edge: float, plan_line: tuple[float, float], better: list[tuple[float, float, float]], calls: list):
+    """A probe on paper: the plan costs a + b x factor; below `edge` plans cheaper than it take over, each
+    (start, a, b) the cheapest from its start down (the better plan's objective is concave, as an LP's
+    optimum is in a price). The plan holds where it costs no more than the best, to HiGHS's rounding."""
+    def probe(factor: float):
+        calls.append(factor)
+        plan = plan_line[0] + plan_line[1] * factor
+        if factor >= edge:
+            return True, plan, plan_line[1]
+        start, a, b = min((piece for piece in better if piece[0] >= factor), key=lambda p: p[0])
+        best = a + b * factor
+        if plan <= best + 1e-9 * max(1.0, abs(best)):
+            return True, plan, plan_line[1]
+        return False, best, b
+    return probe
+
+
+def test_an_edge_with_one_kink_is_found_exactly_in_two_probes():
+    """The plan costs 100 + 10 f; below f = 0.6 a plan at 88 + 30 f is cheaper (they cross at 0.6). From
+    f = 1 (inside) and 0 (outside) the lines cross at the edge: one probe there, one a step beyond."""
+    from optimizer.analysis.why import _edge
+
+    calls = []
+    probe = _probe_of(0.6, (100.0, 10.0), [(0.6, 88.0, 30.0)], calls)
+    found = _edge((1.0, 110.0, 10.0), (0.0,) + probe(0.0)[1:], probe)
+    assert found == pytest.approx(0.6, abs=1e-12) and len(calls) == 1 + 2
+
+
+def test_an_edge_behind_many_kinks_is_within_the_stated_tolerance_and_inside():
+    """Eight plans take over one after another below the edge at 0.61 (each line crossing the previous at its
+    start): the crossings from outside land on each kink in turn; the answer is a factor where the plan
+    holds, within 1 / 2**STEPS of one where it does not, in 8 probes at most where halving alone takes
+    STEPS (12)."""
+    from optimizer.analysis.why import STEPS, _edge
+
+    plan = (100.0, 10.0)
+    pieces, start, a, b = [], 0.61, plan[0], plan[1]
+    for k in range(8):  # each steeper piece continues the previous one at its start: concave, continuous
+        slope = b + 4.0 + k
+        a, b = a + b * start - slope * start, slope
+        pieces.append((start, a, b))
+        start -= 0.07
+    calls = []
+    probe = _probe_of(0.61, plan, pieces, calls)
+    for inside, outside in ((1.0, 0.0), (1.0, 0.3)):
+        calls.clear()
+        found = _edge((inside,) + probe(inside)[1:], (outside,) + probe(outside)[1:], probe)
+        assert len(calls) - 2 <= 8 < STEPS
+        assert probe(found)[0] and found <= 0.61 + 1e-12
+        assert not probe(found - abs(outside - inside) / 2 ** STEPS)[0]
+
+
+def test_the_price_slope_is_the_derivative_of_the_optimum_so_the_duals_have_the_right_sign():
+    """lp.slope (quantities x prices less the CVaR rows' duals x coefficients) against a finite difference
+    of the optimum re-solved with the offer's price moved, on the bundled instance (CVaR weighted)."""
+    from optimizer.analysis.why import _Lp, _priced_offers
+
+    data = so.read_instance(so.bundled_instance())
+    lp = _Lp(data)
+    assert lp.price_rows  # the price sits in the CVaR rows too
+    signed = [o for o in _priced_offers(lp, data) if o[0] == "contract" and o[5]]
+    checked = 0
+    for kind, supplier_name, material, columns, price, _ in signed[:3]:
+        slope = lp.slope(columns, lp.base_values, lp.row_duals)
+        h = 1e-4
+        up, down = (_objective_with_plan(_priced(data, supplier_name, material, 1 + s)) for s in (h, -h))
+        # the optimum is piecewise linear in the price: a one-sided difference when 1 sits at a kink
+        assert slope == pytest.approx((up - lp.objective) / h, rel=1e-6) or \
+            slope == pytest.approx((lp.objective - down) / h, rel=1e-6), (supplier_name, material)
+        assert slope > 0  # a dearer signed offer costs more
+        checked += 1
+    assert checked
+
+
+FORKED_WHY = """
+import json, sys
+import optimizer as so
+from optimizer.analysis import why
+
+forked = []
+real = why.forked_map
+def counted(fn, count, processes=None):
+    forked.append(count)
+    return real(fn, count, processes)
+why.forked_map = counted
+why.FORK_FROM = 0  # the bundled instance forks too
+data = so.read_instance(so.bundled_instance())
+there = so.why_these_suppliers(data)
+here = so.why_these_suppliers(data, fork=False)
+numbers = [c for c in here.table.columns if here.table[c].dtype.kind == "f"]
+worst = max(float(((there.table[c] - here.table[c]).abs() / here.table[c].abs().clip(lower=1)).max())
+            for c in numbers)
+print(json.dumps({"forked": forked, "lines": bool(there.table["line"].equals(here.table["line"])),
+                  "columns": bool((there.table.columns == here.table.columns).all()), "worst": worst,
+                  "rows": len(here.table), "telling": there.lines == here.lines, "unique": there.unique == here.unique}))
+"""
+
+
+def test_the_questions_asked_in_forked_processes_get_the_answers_asked_in_process():
+    """In a fresh process (forking is left out while other threads run, as they may in this one): every
+    sentence the same, every figure to rounding (each question starts from the plan's basis, wherever)."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FORKED_WHY], check=True, capture_output=True, text=True, timeout=300)
+    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(answer["forked"]) == 1 and answer["forked"][0] >= answer["rows"] > 20
+    assert answer["lines"] and answer["columns"] and answer["telling"] and answer["unique"]
+    assert answer["worst"] <= 1e-8

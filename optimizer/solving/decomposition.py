@@ -189,14 +189,10 @@ _FORKED: dict | None = None
 
 def _fork_pays(columns: int, blocks: int) -> bool:
     """Whether the blocks are solved in forked processes: a large LP, two cores or more, and this process
-    running no other thread (forking a process with threads can copy a lock another thread holds)."""
-    import multiprocessing
-    import threading
+    running no other thread (executor.can_fork)."""
+    from .executor import can_fork
 
-    from .executor import default_workers
-
-    return (columns >= FORK_FROM and blocks >= 2 and default_workers() >= 2 and threading.active_count() == 1
-            and "fork" in multiprocessing.get_all_start_methods())
+    return columns >= FORK_FROM and blocks >= 2 and can_fork()
 
 
 def _serve(connection) -> None:

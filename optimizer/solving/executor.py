@@ -47,6 +47,76 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def can_fork() -> bool:
+    """Whether work may go to processes forked from this one: two cores or more, a system that forks, this
+    process running no other thread (forking a process with threads can copy a lock another thread holds,
+    and Pyomo's solves are serialised by one) and not itself a daemonic worker (the web app's solves run in
+    one, and multiprocessing refuses it children)."""
+    import multiprocessing
+    import threading
+
+    return (default_workers() >= 2 and threading.active_count() == 1
+            and not multiprocessing.current_process().daemon
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def _answer_share(fn: Callable[[int], Any], tasks: range, connection) -> None:
+    """A forked process's part of forked_map: fn(i) for its tasks, sent back (or the exception raised)."""
+    try:
+        answers: Any = [fn(i) for i in tasks]
+    except BaseException as error:  # noqa: BLE001 - raised again in the parent
+        answers = error
+    try:
+        connection.send(answers)
+    except Exception as error:  # an exception that does not pickle
+        connection.send(RuntimeError(f"{type(error).__name__}: {error}"))
+    connection.close()
+
+
+def forked_map(fn: Callable[[int], Any], count: int, processes: int | None = None) -> list:
+    """[fn(i) for i in range(count)], the tasks dealt round-robin to processes forked from this one (one per
+    core by default, and only when can_fork()), in this process otherwise.
+
+    For work on an object this process already holds (an LP in HiGHS, say), which each forked process gets
+    as it stands without pickling it; only the answers cross a pipe, so they must pickle. fn must give the
+    same answer whichever tasks ran before it in the same process, so that the split never changes a result.
+    """
+    processes = min(default_workers() if processes is None else processes, count)
+    if processes < 2 or not can_fork():
+        return [fn(i) for i in range(count)]
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    shares = [range(k, count, processes) for k in range(processes)]
+    connections, started = [], []
+    try:
+        for share in shares:
+            mine, theirs = context.Pipe(duplex=False)
+            process = context.Process(target=_answer_share, args=(fn, share, theirs), daemon=True)
+            process.start()
+            theirs.close()
+            connections.append(mine)
+            started.append(process)
+        out: list = [None] * count
+        for share, connection in zip(shares, connections):
+            try:
+                answers = connection.recv()
+            except EOFError:
+                raise RuntimeError("a process answering in parallel stopped (out of memory?)") from None
+            if isinstance(answers, BaseException):
+                raise answers
+            for i, answer in zip(share, answers):
+                out[i] = answer
+        return out
+    finally:
+        for connection in connections:
+            connection.close()
+        for process in started:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+
+
 def _run_chunk(fn: Callable, shared: Any, chunk: Sequence, with_shared: bool) -> list:
     return [fn(shared, item) if with_shared else fn(item) for item in chunk]
 
