@@ -225,3 +225,34 @@ def test_unknown_case_is_exit_2(capsys, vault, tmp_path):
     assert code == 2
     assert err == "Error: The input has a problem: sheet 'cases', column 'case': no case named 'nope'; the cases " \
                   "are none.\n"
+
+
+@pytest.mark.parametrize("command", ["compare", "frontier", "stress"])
+def test_the_progress_bar_in_a_terminal_starts_no_thread_so_solves_may_fork(command, capsys, vault, tmp_path,
+                                                                            monkeypatch):
+    """In a terminal the bar is drawn, step by step, by the command's own thread: a refresh thread would
+    keep the solves from sharing work among forked processes (solving.executor.can_fork)."""
+    import io
+    import threading
+
+    from rich.console import Console
+
+    import optimizer as so
+    from optimizer.interfaces import cli
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, force_terminal=True, width=100))
+    threads = threading.active_count()
+    seen = []
+    real = getattr(so, command)
+
+    def watched(*args, progress=None, **kwargs):
+        seen.append(threading.active_count() - threads)
+        return real(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(so, command, watched)
+    options = {"compare": ["--workers", "0"], "frontier": ["--cap", "China", "--points", "3"],
+               "stress": ["--own-scenarios", "--workers", "0"]}[command]
+    code, _, _ = run(capsys, command, str(vault), "-o", str(tmp_path / "out.xlsx"), *options)
+    assert code == 0 and seen == [0]
+    assert screen.getvalue()  # the bar was drawn

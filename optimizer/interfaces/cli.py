@@ -315,20 +315,29 @@ def stress_command(
 def _stress_with_bar(data, plans, futures, seed, own_scenarios, workers, scheduler, lower_bound,
                      lower_bound_scenarios, method="auto"):
     """The stress test (and the lower bound) with a progress bar and its time left on stderr."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bar:
+    with _bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("Playing futures", total=None)
         result = so.stress(data, plans, futures, seed, own_scenarios=own_scenarios, workers=workers,
-                           scheduler=scheduler, method=method, progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total))
+                           scheduler=scheduler, method=method,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total, refresh=True))
         if lower_bound:
-            bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound)
+            bar.update(task, description="Solving sampled problems", completed=0, total=lower_bound, refresh=True)
             result.lower_bound = so.lower_bound(data, lower_bound, lower_bound_scenarios, seed, workers=workers,
                                                 scheduler=scheduler, stress_result=result,
-                                                progress=lambda done, total: bar.update(task, completed=done))
+                                                progress=lambda done, total: bar.update(task, completed=done,
+                                                                                        refresh=True))
     return result
+
+
+def _bar(*columns):
+    """A progress bar on stderr (none when stderr is not a terminal) redrawn at each step it is told of, by
+    this thread: without a refresh thread of its own the process stays single-threaded, so its solves may
+    share work among forked processes (solving.executor.can_fork)."""
+    from rich.progress import Progress
+
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal, auto_refresh=False)
 
 
 def _missing(value) -> bool:
@@ -454,17 +463,17 @@ def compare(
     Example: sourcing compare my_sourcing.xlsx -o comparison.xlsx --png comparison.png
     """
     _check_method(method, workers)
-    from rich.progress import Progress
-
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
                  so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
                      drop_supplier, probability)
     cases = so.case_edits(data)
-    with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+    with _bar() as bar:
         task = bar.add_task("Solving cases", total=len(cases) + 1)
+        bar.refresh()
         comparison = so.compare(data, cases, progress=lambda name: bar.update(
-            task, advance=1, description=f"Solving {name}"), method=method, workers=workers, scheduler=scheduler)
+            task, advance=1, description=f"Solving {name}", refresh=True), method=method, workers=workers,
+            scheduler=scheduler)
     out.print(comparison_table(comparison))
     path = so.write_comparison(comparison, output)
     out.print(f"Comparison written to {path}")
@@ -530,17 +539,16 @@ def frontier(
     Example: sourcing frontier --cap China:refining --points 21 --png frontier.png
     """
     _check_method(method, workers)
-    from rich.progress import Progress
-
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"), so.Output(png, "figure", "--png"),
                  so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance)
     try:
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+        with _bar() as bar:
             task = bar.add_task("Sweeping the cap", total=None)
+            bar.refresh()
             curve = so.frontier(data, cap, points, progress=lambda share: bar.update(
-                task, advance=1, description=f"Solving at {share:.1%}"), method=method, workers=workers,
-                scheduler=scheduler)
+                task, advance=1, description=f"Solving at {share:.1%}", refresh=True), method=method,
+                workers=workers, scheduler=scheduler)
     except InputError as error:  # said in the words of the option typed
         raise InputError([Problem(None, None, None, f"option --cap {cap}: {p}") if p.sheet is None else p
                           for p in error.problems]) from None
