@@ -356,6 +356,31 @@ def test_solving_and_writing_a_plan_workbook_does_not_import_matplotlib(tmp_path
     assert matplotlib_loaded("--pdf", "plan.pdf")  # the probe can tell
 
 
+def test_solving_imports_pyomos_modelling_core_without_pyomo_environs_plugins(tmp_path):
+    """pyomo.environ loads every Pyomo package's plugins (solver and writer registries, DAE, GDP, about
+    0.15 s) that the model, APPSI's HiGHS and the standard-form compiler do without; a fresh process
+    reports at exit (the probe tells when something imports it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(so.__file__).parents[1])}
+
+    def environ_loaded(prelude: str = "") -> bool:
+        probe = ("import atexit, sys\n"
+                 "atexit.register(lambda: print('ENVIRON', 'pyomo.environ' in sys.modules, "
+                 "'DAE', 'pyomo.dae' in sys.modules))\n" + prelude +
+                 "from optimizer.interfaces.cli import main\n"
+                 "main(['solve', '--vss', '-o', 'plan.xlsx'])\n")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env)
+        assert (tmp_path / "plan.xlsx").is_file(), out.stderr[-500:]
+        return "ENVIRON True" in out.stdout or "DAE True" in out.stdout
+
+    assert not environ_loaded()  # solve, the Why analysis (standard form) and VSS/EVPI
+    assert environ_loaded("import pyomo.environ\n")
+
+
 def test_the_written_out_palette_is_matplotlibs_tab20():
     import matplotlib
 

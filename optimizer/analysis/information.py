@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ..inputs.data import SourcingData
 from ..model import build

@@ -74,8 +74,8 @@ def _answer_share(fn: Callable[[int], Any], tasks: range, connection) -> None:
 
 
 def forked_map(fn: Callable[[int], Any], count: int, processes: int | None = None) -> list:
-    """[fn(i) for i in range(count)], the tasks dealt round-robin to processes forked from this one (one per
-    core by default, and only when can_fork()), in this process otherwise.
+    """[fn(i) for i in range(count)], the tasks dealt round-robin to this process and processes forked from
+    it, one per core in all by default (and only when can_fork()), all in this process otherwise.
 
     For work on an object this process already holds (an LP in HiGHS, say), which each forked process gets
     as it stands without pickling it; only the answers cross a pipe, so they must pickle. fn must give the
@@ -90,7 +90,7 @@ def forked_map(fn: Callable[[int], Any], count: int, processes: int | None = Non
     shares = [range(k, count, processes) for k in range(processes)]
     connections, started = [], []
     try:
-        for share in shares:
+        for share in shares[1:]:
             mine, theirs = context.Pipe(duplex=False)
             process = context.Process(target=_answer_share, args=(fn, share, theirs), daemon=True)
             process.start()
@@ -98,7 +98,9 @@ def forked_map(fn: Callable[[int], Any], count: int, processes: int | None = Non
             connections.append(mine)
             started.append(process)
         out: list = [None] * count
-        for share, connection in zip(shares, connections):
+        for i in shares[0]:  # this process's share, while the others work on theirs
+            out[i] = fn(i)
+        for share, connection in zip(shares[1:], connections):
             try:
                 answers = connection.recv()
             except EOFError:

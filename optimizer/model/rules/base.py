@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ...inputs.edits import CapKey

@@ -5,7 +5,7 @@ Owns the budget constraint, its relaxation and advice, and its shadow price.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ..tree import ScenarioTree

@@ -7,7 +7,7 @@ relaxation and advice, and the cap's shadow price.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ..tree import ScenarioTree

@@ -7,7 +7,7 @@ from the service_levels sheet by validation (the most specific row wins).
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ..terms import linear_sum

@@ -17,7 +17,7 @@ what it shares with a plain origin cap is inherited from origin_caps.ShareCap.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ...inputs.validate import EACH_COUNTRY

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ..terms import inflows_of, linear_sum, path_keys

@@ -6,7 +6,7 @@ relaxation and advice.
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 from ...inputs.data import SourcingData
 from ..tree import ScenarioTree
