@@ -585,8 +585,9 @@ def solve_decomposed(model, time_limit: float | None = None, options: dict | Non
     blocks = split_model(lp, form)
     handover = time.perf_counter() - started
     answer = solve_blocks(lp, blocks, executor, time_limit, options, gap, fork=fork)
+    columns = lp.shape[1]
     del lp
-    release_freed_memory()
+    release_freed_memory(columns)
     if answer.status == REFUSED_BLOCK:
         run = SolverRun(NOT_SOLVED, REFUSED, None, answer.seconds)
     elif answer.status != OPTIMAL:
