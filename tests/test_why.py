@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import pytest
 
 import optimizer as so
@@ -359,8 +360,8 @@ def test_an_edge_with_one_kink_is_found_exactly_in_two_probes():
 
     calls = []
     probe = _probe_of(0.6, (100.0, 10.0), [(0.6, 88.0, 30.0)], calls)
-    found = _edge((1.0, 110.0, 10.0), (0.0,) + probe(0.0)[1:], probe)
-    assert found == pytest.approx(0.6, abs=1e-12) and len(calls) == 1 + 2
+    found, no_plan = _edge((1.0, 110.0, 10.0), (0.0,) + probe(0.0)[1:], probe)
+    assert found == pytest.approx(0.6, abs=1e-12) and len(calls) == 1 + 2 and not no_plan
 
 
 def test_an_edge_behind_many_kinks_is_within_the_stated_tolerance_and_inside():
@@ -381,7 +382,7 @@ def test_an_edge_behind_many_kinks_is_within_the_stated_tolerance_and_inside():
     probe = _probe_of(0.61, plan, pieces, calls)
     for inside, outside in ((1.0, 0.0), (1.0, 0.3)):
         calls.clear()
-        found = _edge((inside,) + probe(inside)[1:], (outside,) + probe(outside)[1:], probe)
+        found = _edge((inside,) + probe(inside)[1:], (outside,) + probe(outside)[1:], probe)[0]
         assert len(calls) - 2 <= 8 < STEPS
         assert probe(found)[0] and found <= 0.61 + 1e-12
         assert not probe(found - abs(outside - inside) / 2 ** STEPS)[0]
@@ -397,7 +398,7 @@ def test_the_price_slope_is_the_derivative_of_the_optimum_so_the_duals_have_the_
     assert lp.price_rows  # the price sits in the CVaR rows too
     signed = [o for o in _priced_offers(lp, data) if o[0] == "contract" and o[5]]
     checked = 0
-    for kind, supplier_name, material, columns, price, _ in signed[:3]:
+    for kind, supplier_name, material, columns, price, _, _ in signed[:3]:
         slope = lp.slope(columns, lp.base_values, lp.row_duals)
         h = 1e-4
         up, down = (_objective_with_plan(_priced(data, supplier_name, material, 1 + s)) for s in (h, -h))
@@ -445,3 +446,78 @@ def test_the_questions_asked_in_forked_processes_get_the_answers_asked_in_proces
     assert len(answer["forked"]) == 1 and answer["forked"][0] >= answer["rows"] > 20
     assert answer["lines"] and answer["columns"] and answer["telling"] and answer["unique"]
     assert answer["worst"] <= 1e-8
+
+
+# --- offers priced by period, ties at today's price, a budget, and the Summary's price of de-risking
+
+def test_an_offer_priced_by_period_moves_every_periods_price_and_says_so_by_hand():
+    """Two periods of demand 100: China at 10 in t1 and 20 in t2 (capacity 60 each), spot at 25 (capacity 40
+    each), Lynas at 30. The plan signs China's 60 in both periods (15 on average as bought). One factor f on
+    both prices: t2's 20 f passes Lynas's 30 (spot is full) at f = 1.5, t1's only at 3, so the plan stays as
+    signed up to an average of 15 x 1.5 = 22.50."""
+    data = so.from_frames(make(
+        periods=[{"period": "t1"}, {"period": "t2"}],
+        demand=[{"material": "Dy", "period": t, "quantity": 100} for t in ("t1", "t2")],
+        suppliers=KINK["suppliers"],
+        offers=[{"supplier": "China refiners", "material": "Dy", "period": "t1", "price": 10, "capacity": 60},
+                {"supplier": "China refiners", "material": "Dy", "period": "t2", "price": 20, "capacity": 60},
+                {"supplier": "Spot", "material": "Dy", "price": 25, "capacity": 40},
+                {"supplier": "Lynas", "material": "Dy", "price": 30}]))
+    china = rows(so.why_these_suppliers(data), "offer price").loc["China refiners"]
+    assert china["in_plan"] and china["now"] == pytest.approx(15)
+    assert china["low"] == pytest.approx(0) and china["high"] == pytest.approx(22.5, rel=1e-3)
+    assert china["line"].startswith("China refiners Dy stays in the plan as signed at any price up to 22.5")
+    assert "(now 15.00 USD/kg on average as bought, 10.00 to 20.00 by period, every period's price moved alike)" \
+        in china["line"]
+
+
+def test_todays_price_at_an_end_of_its_range_is_a_tie_so_the_optimum_is_not_unique():
+    """The bundled instance with MP Materials 30% dearer: Lynas NdPr oxide's range starts at today's 105.
+    Re-solved a millionth cheaper (a fresh build), the plan signs differently: at 105 both plans cost the
+    same, and the note says so."""
+    from optimizer.inputs.edits import Overrides
+
+    base = so.read_instance(so.bundled_instance())
+
+    def priced(*scales):
+        edits = Overrides(scale_price=list(scales)).edits(base.tables)
+        return so.apply_case(base, "priced", edits)
+
+    data = priced("MP Materials=1.3")
+    why = so.why_these_suppliers(data)
+    lynas = rows(why, "offer price")
+    lynas = lynas[lynas["material"] == "NdPr oxide"].loc["Lynas"]
+    assert lynas["low"] == pytest.approx(lynas["now"], rel=1.0 / 4096)
+    assert not why.unique and "Lynas NdPr oxide" in why.note
+    plan = _first_stage(so.solve(data))
+    cheaper = _first_stage(so.solve(_priced(data, "Lynas", "NdPr oxide", 1 - 1e-6)))
+    assert any(abs(cheaper.get(k, 0.0) - v) > 1e-3 for k, v in plan.items())
+
+
+def test_a_price_beyond_which_the_budget_leaves_no_plan_says_so_by_hand():
+    """KINK costs 1600 at best (China's 60 at 10, the spot's 40 at 25); with a budget of 1600 any dearer
+    China leaves no plan within it, and any cheaper one keeps the plan: up to 10, then no plan."""
+    data = so.from_frames(make(**KINK, settings=[{"key": "budget", "value": 1600}]))
+    why = so.why_these_suppliers(data)
+    china = rows(why, "offer price").loc["China refiners"]
+    assert china["high"] == pytest.approx(10, rel=1e-3)
+    assert china["line"].endswith("; at a higher price no plan meets every rule")
+    assert "China refiners" not in why.note  # an end where no plan is left is no tie
+    assert so.solve(_priced(data, "China refiners", "Dy", 1.001)).status == "infeasible"
+
+
+def test_the_summarys_price_of_de_risking_says_where_one_point_tighter_leaves_no_plan():
+    """On the bundled instance the China refining cap (90%) prices its point below, but one point tighter on
+    NdFeB magnets alone has no plan (re-solved with a magnets row at 89%): the Summary says so."""
+    from optimizer.reports.export import summary_lines
+
+    data = so.read_instance(so.bundled_instance())
+    result = so.solve(data)
+    line = next(row for row in summary_lines(result, so.why_these_suppliers(data))
+                if isinstance(row, tuple) and row[0] == "China refining cap")
+    assert "one point tighter on NdFeB magnets leaves no plan" in line[3]
+    without = next(row for row in summary_lines(result) if isinstance(row, tuple) and row[0] == "China refining cap")
+    assert "leaves no plan" not in without[3]
+    caps = data.tables["origin_caps"]
+    tighter = pd.concat([caps, caps.assign(material="NdFeB magnets", max_share=0.89)], ignore_index=True)
+    assert so.solve(so.from_frames({**data.tables, "origin_caps": tighter})).status == "infeasible"

@@ -191,10 +191,11 @@ class _Lp:
         return found
 
 
-def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float], probe) -> float:
+def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float], probe) -> tuple[float, bool]:
     """The last factor between inside (where the plan holds) and outside (where it does not), each given as
     (factor, objective, slope) as probe(factor) returns them with its bool, to within 1 / 2**STEPS of the
-    distance between them.
+    distance between them; and whether the LP has no optimum just beyond it (objective nan: no plan meets
+    every rule there, rather than a better plan).
 
     Each side's objective is linear in the factor between kinks, so where the plan's line (from the inside)
     crosses the better plan's (from the outside) is the edge itself once no other kink lies between: a probe
@@ -238,7 +239,7 @@ def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float
         else:
             outside = (crossing, value, slope)
         halve = abs(outside[0] - inside[0]) > SHRINK * width
-    return inside[0]
+    return inside[0], not np.isfinite(outside[1])
 
 
 def why_these_suppliers(data: SourcingData, variables: int | None = None, fork: bool = True) -> WhyAnalysis:
@@ -275,47 +276,67 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None, fork: 
     rows = [row for row in answers if row is not None]
     table = pd.DataFrame(rows, columns=WHY_COLUMNS)
     unique, note = _uniqueness(lp)
+    tied = [row["name"] + (" (spot)" if row["rule"] == "spot" else "") for row in rows if row.get("tie")]
+    if tied:
+        unique = False
+        shown = ", ".join(tied[:3]) + (f" and {len(tied) - 3} more" if len(tied) > 3 else "")
+        note = (note + " " if note else "") + (
+            f"Today's price of {shown} sits at an end of its range: a plan that signs differently costs the "
+            "same there, so another solver may sign differently for the same cost.")
     return WhyAnalysis(table, _telling(table), unique, note)
 
 
 def _priced_offers(lp: _Lp, data: SourcingData) -> list[tuple]:
-    """(kind, supplier, material, columns, price, in_plan) of every offer whose price can be moved: contract
-    offers (their price, every period alike), spot offers (their price; in the plan when bought in some
-    scenario) and stockpile reservations (their reservation fee)."""
+    """(kind, supplier, material, columns, price, in_plan, spread) of every offer whose price can be moved:
+    contract offers (their price, every period alike), spot offers (their price; in the plan when bought in
+    some scenario) and stockpile reservations (their reservation fee). Where an offer's price differs by
+    period, price is their average weighted by what the plan buys in each (expected, for spot; equal weights
+    when it buys nothing) and spread is (lowest, highest, weighted); else spread is None."""
     model = lp.built.model
     values = lp.base_values
+    period_of = lp.built.tree.nodes["period"].to_dict()
+    probability = lp.built.tree.nodes["probability"].to_dict()
     out = []
     groups: dict[tuple, list] = {}
     for key in model.CONTRACT_OFFERS:
-        groups.setdefault(key[:2], []).append(model.contract_quantity[key])
-    for (supplier, material), variables in groups.items():
-        columns = lp.columns_of(variables)
-        if columns:
-            signed = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9
-            out.append(("contract", supplier, material, columns,
-                        float(data.offers.xs((supplier, material), level=["supplier", "material"])["price"].iloc[0]),
-                        signed))
+        groups.setdefault(key[:2], []).append((model.contract_quantity[key], key[2], 1.0))
     spot: dict[tuple, list] = {}
     for key, var in model.spot_purchase.items():
-        spot.setdefault(key[:2], []).append(var)
-    for (supplier, material), variables in spot.items():
-        columns = lp.columns_of(variables)
-        if columns:
-            out.append(("spot", supplier, material, columns,
-                        float(data.offers.xs((supplier, material), level=["supplier", "material"])["price"].iloc[0]),
-                        bool(values[columns].max() > 1e-9)))
+        spot.setdefault(key[:2], []).append((var, period_of[key[2]], float(probability[key[2]])))
+    for kind, grouped in (("contract", groups), ("spot", spot)):
+        for (supplier, material), members in grouped.items():
+            kept = [(lp.column[id(var)], period, weight) for var, period, weight in members if id(var) in lp.column]
+            if not kept:
+                continue
+            columns = [j for j, _, _ in kept]
+            prices = data.offers.xs((supplier, material), level=["supplier", "material"])["price"].astype(float)
+            bought: dict = {}
+            for j, period, weight in kept:
+                bought[period] = bought.get(period, 0.0) + weight * float(values[j])
+            periods = list(bought)
+            quoted = prices.reindex(periods).to_numpy()
+            amounts = np.array([bought[t] for t in periods])
+            weighted = amounts.sum() > 1e-9
+            price = float(quoted @ amounts / amounts.sum()) if weighted else float(quoted.mean())
+            spread = (float(quoted.min()), float(quoted.max()), bool(weighted)) \
+                if quoted.max() - quoted.min() > 1e-9 * max(1.0, abs(quoted.max())) else None
+            if spread is None:
+                price = float(quoted[0])
+            used = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9 if kind == "contract" \
+                else bool(values[columns].max() > 1e-9)
+            out.append((kind, supplier, material, columns, price, used, spread))
     fees = data.stockpiles["reservation_fee"].to_dict()
     for key, var in model.reserved_quantity.items():
         columns = lp.columns_of([var])
         if columns and float(fees[key]) > 0:
             reserved = lp.plan[lp.position[columns[0]]] > 1e-9
-            out.append(("reservation", key[0], key[1], columns, float(fees[key]), bool(reserved)))
+            out.append(("reservation", key[0], key[1], columns, float(fees[key]), bool(reserved), None))
     return out
 
 
 def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
     """An offer's price range (as factors of today's price, re-solved) and its sentence."""
-    kind, supplier, material, columns, price, in_plan = offer
+    kind, supplier, material, columns, price, in_plan, spread = offer
 
     now = (1.0, lp.objective, lp.slope(columns, lp.base_values, lp.row_duals))
     # With its first-stage decisions fixed, the plan's objective is convex in the price of a contract or a
@@ -328,25 +349,36 @@ def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
         return lp.probe(columns, now[1] + now[2] * (factor - 1.0) if first_stage else -np.inf)
 
     at_zero = probe(0.0)
-    low = 0.0 if at_zero[0] else _edge(now, (0.0,) + at_zero[1:], probe)
+    low = 0.0 if at_zero[0] else _edge(now, (0.0,) + at_zero[1:], probe)[0]
     high = np.inf  # a dearer offer that is not used leaves the plan as it is
+    no_plan_above = False  # beyond the high end no plan meets every rule (a budget, say), rather than a better one
     if in_plan:
         at_top = probe(MAX_FACTOR)
-        high = MAX_FACTOR if at_top[0] else _edge(now, (MAX_FACTOR,) + at_top[1:], probe)
+        high, no_plan_above = (MAX_FACTOR, False) if at_top[0] else _edge(now, (MAX_FACTOR,) + at_top[1:], probe)
     lp.scale_price(columns, 1.0)
     unit = f"{currency}/{units[material]}"
     name = f"{supplier} {material}"
     top = f"{MAX_FACTOR:g} times today's" if high >= MAX_FACTOR else f"{price * high:,.2f} {unit}"
     if high >= MAX_FACTOR:
         top += " fee" if kind == "reservation" else " price"
-    if kind == "spot":
+    now_words = f"now {price:,.2f} {unit}"
+    if spread is not None:  # one factor moves every period's price: the figures are for their average
+        now_words += (f" on average{' as bought' if spread[2] else ''}, {spread[0]:,.2f} to {spread[1]:,.2f} by "
+                      "period, every period's price moved alike")
+    # both ends at today's price, as shown: a little cheaper or dearer, the plan is another
+    pinned = 0 < low and np.isfinite(high) and f"{price * low:,.2f}" == f"{price * high:,.2f}"
+    if pinned and in_plan:
+        what = {"spot": "bought as planned", "reservation": "reserved as planned"}.get(kind, "signed as planned")
+        line = (f"{name} is {what} only at today's {'fee' if kind == 'reservation' else 'price'} "
+                f"({now_words}): a little cheaper or dearer, the plan changes")
+    elif kind == "spot":
         if low <= 0 and not np.isfinite(high):
             span = "at any price"
         elif not np.isfinite(high):
             span = f"at any price above {price * low:,.2f} {unit}"
         else:
             span = f"up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
-        line = f"The plan stays as signed while {name} (spot) costs {span} (now {price:,.2f} {unit})"
+        line = f"The plan stays as signed while {name} (spot) costs {span} ({now_words})"
     elif kind == "reservation":
         if in_plan:
             span = (f"at any reservation fee up to {top}" if low <= 0
@@ -360,12 +392,18 @@ def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
     else:
         if in_plan:
             span = f"at any price up to {top}" if low <= 0 else f"between {price * low:,.2f} and {top}"
-            line = f"{name} stays in the plan as signed {span} (now {price:,.2f} {unit})"
+            line = f"{name} stays in the plan as signed {span} ({now_words})"
         elif low > 0:
-            line = f"{name} enters the plan below {price * low:,.2f} {unit} (now {price:,.2f} {unit})"
+            line = f"{name} enters the plan below {price * low:,.2f} {unit} ({now_words})"
         else:
             line = f"{name} stays out of the plan even at a price of 0"
-    return {"kind": "spot price" if kind == "spot" else "offer price", "rule": kind, "name": name,
+    if no_plan_above:
+        line += "; at a higher price no plan meets every rule"
+    # an end of the range at today's price (to the search's precision): on its other side a plan that signs
+    # differently is better, so at today's price it costs the same as this one
+    tie = (0 < low and 1.0 - low <= 1.0 / 2 ** STEPS) or \
+        (not no_plan_above and np.isfinite(high) and high - 1.0 <= (MAX_FACTOR - 1.0) / 2 ** STEPS)
+    return {"kind": "spot price" if kind == "spot" else "offer price", "rule": kind, "name": name, "tie": tie,
             "supplier": supplier, "material": material, "period": None, "in_plan": in_plan, "price": price,
             "now": price, "low": price * low,
             "high": price * high if np.isfinite(high) and high < MAX_FACTOR else np.nan, "unit": unit, "line": line}

@@ -573,15 +573,39 @@ def summary_lines(result, why=None) -> list:
     if len(commitments) > SUMMARY_COMMITMENTS:
         lines.append((f"and {len(commitments) - SUMMARY_COMMITMENTS} more on the Plan sheet", None, None, ""))
     lines.append("Cost of de-risking at the current cap")
-    lines += derisking_lines(result)
+    lines += derisking_lines(result, why)
     if why is not None and (why.lines or why.note):
         lines.append("What would change the plan (the Why sheet has every offer)")
         lines += [(text, None, None, "") for text in why.lines + ([why.note] if why.note else [])]
     return lines
 
 
-def derisking_lines(result) -> list:
-    """One line per cap on the dependency country: what one percentage point tighter would cost."""
+def _kink_words(why, cap_name: str) -> str:
+    """What the Why analysis adds to a cap's shadow price: the materials on which one point tighter leaves
+    no plan, or costs more than the price says (a kink), from its re-solves; "" when it has nothing to add."""
+    if why is None or why.table.empty:
+        return ""
+    table = why.table
+    rows = table[(table["kind"] == "shadow price") & table["rule"].isin(["origin cap", "single-country cap"])
+                 & (table["name"] == cap_name)]
+    if rows.empty:
+        return ""
+    # a cap's share can always move a point down (to 0%): a missing "one fewer" is a point with no plan
+    no_plan = rows[rows["one_fewer"].isna()]["material"].dropna().unique().tolist()
+    dearer = rows[rows["one_fewer"] > rows["shadow_price"] * (1 + 1e-3) + 1e-6]["material"]
+    dearer = dearer.dropna().unique().tolist()
+    if no_plan:
+        return f"; but one point tighter on {', '.join(no_plan)} leaves no plan (the Why sheet has both sides)"
+    if dearer:
+        return (f"; one side of a kink: one point tighter on {', '.join(dearer)} costs more (the Why sheet has "
+                "both sides)")
+    return ""
+
+
+def derisking_lines(result, why=None) -> list:
+    """One line per cap on the dependency country: what one percentage point tighter would cost (the cap's
+    shadow price). With the Why analysis (analysis.why) of the same plan, a cap whose price is one side of a
+    kink says so: where one point tighter on a material leaves no plan, or costs more than the price."""
     prices = result.shadow_prices
     country = result.data.settings.dependency_country
     caps = result.origin_shares
@@ -593,6 +617,7 @@ def derisking_lines(result) -> list:
             cap = float(group["max_share"].iloc[0])
             words = (f"a point below {cap:.0%} costs about this much more; it does not bind" if value <= 1e-9 else
                      f"per percentage point below {cap:.0%} (the cap's shadow price, objective)")
+            words += _kink_words(why, name)
             out.append((f"{name} cap", value, result.data.settings.currency, words))
     if not out:
         out.append((f"No cap on {country} in the input", None, None, ""))
