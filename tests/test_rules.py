@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import optimizer as so
 from conftest import make, solve, supplier
 
 TWO_PERIODS = dict(
@@ -200,3 +201,27 @@ def test_material_flows_reconcile_in_every_scenario():
     by = result.flows.groupby(["scenario", "period"])["quantity"].sum()
     assert b.set_index(["scenario", "period"])["delivered"].to_dict() == pytest.approx(by.to_dict())
     assert b["opening_inventory"].iloc[0] == pytest.approx(30)
+
+
+def test_a_small_relaxation_is_written_with_the_decimals_that_tell_the_two_shares_apart():
+    """The bundled instance with its China refining cap at 95.7% and a per-period Tb oxide cap at 98.5% has
+    no plan; the advice moves the cap and the floor by less than a tenth of a point, and each sentence must
+    still say two different figures."""
+    import re
+
+    import pandas as pd
+
+    from optimizer.model.rules.base import share_text
+
+    assert (share_text(0.957, 0.957076), share_text(0.957076, 0.957)) == ("95.70%", "95.71%")
+    assert share_text(0.6) == "60.0%" and share_text(0.6, 0.5) == "60.0%"
+    data = so.read_instance(so.bundled_instance())
+    caps = data.tables["origin_caps"].reset_index(drop=True)
+    caps = pd.concat([caps.assign(max_share=0.957),
+                      caps.assign(material="Tb oxide", max_share=0.985, per_period="true")], ignore_index=True)
+    result = so.solve(so.from_frames({**data.tables, "origin_caps": caps}))
+    assert result.status == "infeasible"
+    sentences = list(result.explanation["advice"]) + result.message.splitlines()
+    pairs = [re.search(r"from ([\d.]+%) to ([\d.]+%)", s) for s in sentences]
+    assert sum(p is not None for p in pairs) >= 3
+    assert all(p.group(1) != p.group(2) for p in pairs if p)

@@ -127,8 +127,13 @@ def objective_words(data: SourcingData) -> str:
     return f"objective (expected cost + {weight:g} x CVaR)" if weight > 0 else "expected cost"
 
 
-def share_text(value: float) -> str:
-    return f"{value:.1%}"
+def share_text(value: float, against: float | None = None) -> str:
+    """A share as percent to one decimal, or to as many (up to four) as it takes to differ from `against`
+    (a rule's value and the value to relax it to: "from 95.70% to 95.74%", never "from 95.7% to 95.7%")."""
+    decimals = 1
+    while against is not None and decimals < 4 and f"{value:.{decimals}%}" == f"{against:.{decimals}%}":
+        decimals += 1
+    return f"{value:.{decimals}%}"
 
 
 class Rule:

@@ -54,8 +54,8 @@ class FillRateFloors(Rule):
         material, scenario = instance
         beta = float(data.fill_floors.loc[(material, scenario), "min_fill_rate"])
         return advice_row(self.name, f"{material} fill-rate floor", beta, beta - amount, "share of demand",
-                          f"lower the {material} fill-rate floor in '{scenario}' from {share_text(beta)} to "
-                          f"{share_text(beta - amount)}", material=material, scenario=scenario)
+                          f"lower the {material} fill-rate floor in '{scenario}' from {share_text(beta, beta - amount)} to "
+                          f"{share_text(beta - amount, beta)}", material=material, scenario=scenario)
 
     def summarise(self, rows: list[dict]) -> list[str]:
         """One sentence per material and current floor, listing the scenarios under each target."""
@@ -66,9 +66,11 @@ class FillRateFloors(Rule):
         for (material, current), same in floors.items():
             by_target: dict[float, list[str]] = {}
             for row in same:
-                by_target.setdefault(round(row["relax_to"], 4), []).append(f"'{row['scenario']}'")
-            parts = [f"to {share_text(target)} in {', '.join(names)}" for target, names in by_target.items()]
-            out.append(f"lower the {material} fill-rate floor from {share_text(current)} " + " and ".join(parts))
+                by_target.setdefault(round(row["relax_to"], 6), []).append(f"'{row['scenario']}'")
+            nearest = max(by_target)  # the target closest to the floor (each is below it)
+            parts = [f"to {share_text(target, current)} in {', '.join(names)}" for target, names in by_target.items()]
+            out.append(f"lower the {material} fill-rate floor from {share_text(current, nearest)} "
+                       + " and ".join(parts))
         return out
 
     def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,

@@ -182,8 +182,8 @@ class ShareCap(Rule):
     # --- explanation
     def advise(self, data: SourcingData, cap: OriginCap, amount: float) -> dict:
         return advice_row(self.name, f"{cap.name} cap", cap.max_share, cap.max_share + amount, "share of demand",
-                          f"raise the {cap.name} cap from {share_text(cap.max_share)} to "
-                          f"{share_text(cap.max_share + amount)}", material=cap.material)
+                          f"raise the {cap.name} cap from {share_text(cap.max_share, cap.max_share + amount)} to "
+                          f"{share_text(cap.max_share + amount, cap.max_share)}", material=cap.material)
 
     # --- results
     def tables(self, data: SourcingData, tree: ScenarioTree, inflow: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -64,8 +64,8 @@ class SingleCountryCaps(ShareCap):
     def advise(self, data: SourcingData, cap: OriginCap, amount: float) -> dict:
         where = f"at {cap.stage}" if cap.stage else "at any stage"
         return advice_row(self.name, f"{cap.name} cap", cap.max_share, cap.max_share + amount, "share of demand",
-                          f"let a single country supply {share_text(cap.max_share + amount)} of "
-                          f"{cap.material or 'each material'} {where} instead of {share_text(cap.max_share)} "
+                          f"let a single country supply {share_text(cap.max_share + amount, cap.max_share)} of "
+                          f"{cap.material or 'each material'} {where} instead of {share_text(cap.max_share, cap.max_share + amount)} "
                           f"(the {cap.name} cap)", material=cap.material)
 
     def price_name(self, covered: Coverage) -> str:

@@ -73,8 +73,8 @@ class SupplierCaps(Rule):
         what = cap.material or "each material"
         return advice_row(self.name, f"{cap.supplier} cap", cap.max_share, cap.max_share + amount,
                           "share of demand",
-                          f"let {cap.supplier} supply {share_text(cap.max_share + amount)} of {what} "
-                          f"instead of {share_text(cap.max_share)}", material=cap.material)
+                          f"let {cap.supplier} supply {share_text(cap.max_share + amount, cap.max_share)} of {what} "
+                          f"instead of {share_text(cap.max_share, cap.max_share + amount)}", material=cap.material)
 
     def parameters(self, model: pyo.ConcreteModel, data: SourcingData, tree: ScenarioTree,
                    currency: str) -> list[Parameter]:
