@@ -521,3 +521,27 @@ def test_the_summarys_price_of_de_risking_says_where_one_point_tighter_leaves_no
     caps = data.tables["origin_caps"]
     tighter = pd.concat([caps, caps.assign(material="NdFeB magnets", max_share=0.89)], ignore_index=True)
     assert so.solve(so.from_frames({**data.tables, "origin_caps": tighter})).status == "infeasible"
+
+
+def test_the_shadow_prices_sheet_has_both_sides_beside_each_dual(tmp_path):
+    """With the Why analysis the plan workbook's Shadow prices sheet shows, beside each dual, what one unit
+    more and one unit fewer are worth, re-solved: on the bundled instance the China cap on NdFeB magnets has
+    no plan one point tighter (blank), and one more point on Dy oxide saves what re-solving the raw table
+    with Dy's cap at 91% (the others' at 90%) saves."""
+    data = so.read_instance(so.bundled_instance())
+    result = so.solve(data)
+    path = so.write_plan(result, tmp_path / "plan.xlsx", why=so.why_these_suppliers(data))
+    sheet = pd.read_excel(path, sheet_name="Shadow prices", engine="openpyxl")
+    caps = sheet[sheet["Rule"] == "origin cap"].set_index("Material")
+    assert pd.isna(caps.loc["NdFeB magnets", "One fewer, re-solved"])
+    table = data.tables["origin_caps"].reset_index(drop=True)
+    materials = list(data.materials.index)
+    per_material = pd.concat([table.assign(material=m, max_share=0.91 if m == "Dy oxide" else 0.9)
+                              for m in materials], ignore_index=True)
+    looser = so.solve(so.from_frames({**data.tables, "origin_caps": per_material}))
+    saved = result.objective - looser.objective
+    assert caps.loc["Dy oxide", "One more, re-solved"] == pytest.approx(saved, rel=1e-6)
+    assert caps.loc["Dy oxide", "Value"] != pytest.approx(saved, rel=1e-6)  # the dual is the other side
+    plain = pd.read_excel(so.write_plan(result, tmp_path / "plain.xlsx"), sheet_name="Shadow prices",
+                          engine="openpyxl")
+    assert "One more, re-solved" not in plain.columns

@@ -37,7 +37,8 @@ QUANTITY_COLUMNS = frozenset({"quantity", "capacity", "min_quantity", "expected_
 HEADER_WORDS = {"price_per_unit": "Price", "expected_delivered": "Expected delivered", "min_fill_rate": "Floor",
                 "max_share": "Cap", "input_row": "Input row", "cvar": "CVaR", "worst_scenario_cost": "Worst case",
                 "dependency_share": "Dependency share", "lowest_fill_rate": "Lowest fill rate",
-                "relax_to": "Relax to", "min_quantity": "Take-or-pay floor"}
+                "relax_to": "Relax to", "min_quantity": "Take-or-pay floor",
+                "one_more": "One more, re-solved", "one_fewer": "One fewer, re-solved"}
 
 #: Landscape pages; A4.
 PAPER_A4 = 9
@@ -361,6 +362,8 @@ def write_plan(result, path: str | Path, information: pd.DataFrame | None = None
         if result.optimal:
             for attribute, sheet in RESULT_SHEETS.items():
                 table = getattr(result, attribute)
+                if attribute == "shadow_prices" and why is not None:
+                    table = with_both_sides(table, why.table)
                 if attribute in WORTH_FIRST:
                     worth_first(book, sheet, table, *WORTH_FIRST[attribute], wrap=WORDS_WIDTH)
                 elif len(table) > MAX_DETAIL_ROWS and "scenario" in table.columns:
@@ -420,6 +423,30 @@ def worth_first(book: Workbook, sheet: str, table: pd.DataFrame, column: str, no
 WHY_SHEET_COLUMNS = ["line", "kind", "name", "scenario", "period", "now", "low", "high", "unit", "shadow_price",
                      "one_more", "one_fewer"]
 WHY_WORDS_WIDTH = 80
+
+
+#: The shadow-price table's keys, shared with the Why analysis's rows (both come from rules.base.Parameter)
+PRICE_KEYS = ["rule", "name", "supplier", "material", "scenario", "period"]
+
+
+def with_both_sides(prices: pd.DataFrame, why_table: pd.DataFrame) -> pd.DataFrame:
+    """The shadow prices with what one unit more and one unit fewer are worth, re-solved by the Why analysis,
+    beside each dual: at a kink the dual is neither side (blank: no room for a unit, or no plan there)."""
+    sides = why_table[why_table["kind"] == "shadow price"]
+    if sides.empty or prices.empty:
+        return prices
+
+    def keys(frame: pd.DataFrame) -> list[tuple]:
+        cells = frame[PRICE_KEYS].astype(object)
+        return [tuple("" if v is None or v != v else str(v) for v in row) for row in cells.itertuples(index=False)]
+
+    found = {key: (more, fewer) for key, more, fewer in zip(keys(sides), sides["one_more"], sides["one_fewer"])}
+    pairs = [found.get(key, (np.nan, np.nan)) for key in keys(prices)]
+    out = prices.copy()
+    at = list(out.columns).index("value") + 1
+    out.insert(at, "one_more", [float(m) for m, _ in pairs])
+    out.insert(at + 1, "one_fewer", [float(f) for _, f in pairs])
+    return out
 
 
 def why_sheet(book: Workbook, why) -> None:
