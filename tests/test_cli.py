@@ -137,6 +137,20 @@ def test_usage_error_is_exit_2(capsys):
     assert "No such option: --no-such-option" in err
 
 
+@pytest.mark.parametrize("args", [
+    ("solve", "--sample", "5", "--seed", "-1"), ("sample", "--seed", "-1", "OUT"), ("stress", "--seed", "-1"),
+    ("generate", "--seed", "-1", "OUT"),
+])
+def test_a_negative_seed_is_exit_2_naming_the_option(capsys, tmp_path, args):
+    """A negative seed reached numpy and came back as an unexpected ValueError, exit 1."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    code, out, err = run(capsys, *args, *(["-o", str(tmp_path / "o.xlsx")] if args[0] in ("solve", "stress") else []))
+    assert code == 2
+    assert "'--seed'" in err.splitlines()[-1] and err.splitlines()[-1].startswith("Error: ")
+    assert "unexpected" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
     from optimizer.inputs.catalog import bundled_instance

@@ -50,7 +50,7 @@ PriceOpt = Annotated[Optional[list[str]], typer.Option(
     "--scale-price", help="Scale a supplier's prices: Lynas=1.1. Repeatable.")]
 DropOpt = Annotated[Optional[list[str]], typer.Option(
     "--drop-supplier", help="Leave a supplier out: 'Project Vault'. Repeatable.")]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same draws on "
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed gives the same draws on "
                                                     "every machine.")]
 PdfOpt = Annotated[Optional[Path], typer.Option(
     "--pdf", help="Also write a one-page PDF: the summary and the main chart.")]
@@ -611,7 +611,8 @@ def generate(
     output: Annotated[Path, typer.Argument(help="A folder for CSV files, or a .xlsx workbook.", show_default=False)],
     scale: Annotated[str, typer.Option("--scale", help="small, medium, large or xl (over a million LP variables).")]
     = "small",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same instance.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: the same seed gives the same instance.")]
+    = 0,
 ) -> None:
     """Write a synthetic instance with scenarios sampled from a disruption model.
 
