@@ -151,6 +151,16 @@ def test_a_negative_seed_is_exit_2_naming_the_option(capsys, tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_probability_with_sample_is_refused_before_anything_is_solved(capsys, tmp_path):
+    """The sampled scenarios replaced the scenarios sheet, so --probability was silently ignored."""
+    plan = tmp_path / "plan.xlsx"
+    code, out, err = run(capsys, "solve", "--sample", "5", "--probability", "calm=0.5", "-o", str(plan))
+    assert (code, out) == (2, "")
+    assert err == ("Error: The input has a problem: options --probability and --sample cannot be combined: the "
+                   "sampled scenarios replace the scenarios sheet; leave one of them out.\n")
+    assert not plan.exists()
+
+
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
     from optimizer.inputs.catalog import bundled_instance

@@ -174,6 +174,9 @@ def solve(
     Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
     """
     _check_method(method, workers)
+    if probability and sample is not None:  # the sampled scenarios replace the ones whose probability was set
+        raise InputError([Problem(None, None, None, "options --probability and --sample cannot be combined: the "
+                                  "sampled scenarios replace the scenarios sheet; leave one of them out.")])
     _check_paths(instance, so.Output(output, "workbook", "-o/--output"),
                  so.Output(csv_folder, "csv folder", "--csv"), so.Output(pdf, "pdf", "--pdf"))
     data = _instance(instance, cap, fill_rate, cvar_weight, cvar_level, scale_capacity, scale_price,
