@@ -131,6 +131,23 @@ def test_infeasible_policy_is_exit_3(capsys, tmp_path):
     assert "Plan" not in book
 
 
+def test_json_without_a_plan_keeps_the_headline_keys_with_null(capsys, vault, tmp_path):
+    """Without a plan --json printed "summary": {}; the keys are those of a plan, null where there is no value."""
+    import json
+
+    frames = dict(VAULT, origin_caps=[{"country": "China", "max_share": 0.6}],
+                  service_levels=[{"min_fill_rate": 1}],
+                  offers=[{"supplier": "China refiners", "material": "Dy", "price": 10}])
+    folder = write_csv(frames, tmp_path / "tight")
+    code, out, _ = run(capsys, "solve", str(folder), "-o", str(tmp_path / "p.xlsx"), "--json")
+    assert code == 3
+    assert "NaN" not in out
+    summary = json.loads(out)["summary"]
+    _, planned, _ = run(capsys, "solve", str(vault), "-o", str(tmp_path / "r.xlsx"), "--json")
+    assert list(summary) == list(json.loads(planned)["summary"])
+    assert {k: v for k, v in summary.items() if v is not None} == {"cvar_level": 0.95, "dependency_country": "China"}
+
+
 def test_usage_error_is_exit_2(capsys):
     code, _, err = run(capsys, "solve", "--no-such-option")
     assert code == 2

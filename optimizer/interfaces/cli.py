@@ -202,7 +202,7 @@ def solve(
         so.write_plan_pdf(result, pdf, explained)
     if as_json:
         payload = {"status": result.status, "message": result.message, "plan": str(path),
-                   "summary": {r.metric: r.value for r in result.summary.itertuples(index=False) if r.metric != "status"}}
+                   "summary": {metric: value for metric, value in result.headline.items() if metric != "status"}}
         if information is not None:
             payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
         out.print_json(json.dumps(json_safe(payload), allow_nan=False))
