@@ -154,6 +154,20 @@ def test_usage_error_is_exit_2(capsys):
     assert "No such option: --no-such-option" in err
 
 
+@pytest.mark.parametrize("args, option", [
+    (("solve", "--cvar-weight", "abc"), "'--cvar-weight'"), (("solve", "--sample", "0"), "'--sample'"),
+    (("frontier", "--points", "1"), "'--points'"), (("stress", "--futures", "0"), "'--futures'"),
+    (("solve", "--seed", "-1"), "'--seed'"), (("solve", "--no-such-option"), "--no-such-option"),
+])
+def test_an_option_the_parser_refuses_is_one_error_line(capsys, tmp_path, args, option):
+    """The parser's errors came after "Usage: ..." and "Try '... --help'" lines."""
+    code, out, err = run(capsys, *args, "-o", str(tmp_path / "out.xlsx"))
+    assert (code, out) == (2, "")
+    assert len(err.splitlines()) == 1
+    assert err.startswith("Error: ") and option in err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("args", [
     ("solve", "--sample", "5", "--seed", "-1"), ("sample", "--seed", "-1", "OUT"), ("stress", "--seed", "-1"),
     ("generate", "--seed", "-1", "OUT"),

@@ -701,8 +701,11 @@ def main(argv: list[str] | None = None) -> int:
         err.print("Error: aborted.")
         return EXIT_UNEXPECTED
     except Exception as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # click's usage errors (vendored by typer)
-            exc.show()
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # click's usage errors (vendored by typer)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a command typed alone: its help
+                exc.show()
+            else:  # one line naming the option, as every other error (no "Usage:" and "Try --help" lines)
+                err.print(f"Error: {exc.format_message()}")
             return exc.exit_code
         if isinstance(exc, (IsADirectoryError, NotADirectoryError, PermissionError, FileNotFoundError)):
             err.print(f"Error: cannot write there: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
