@@ -73,6 +73,10 @@ CELL_MISTAKES = [
     ("offers", 2, "price", "-80", "sheet 'offers', row 2, column 'price': '-80' is negative; enter 0 or more."),
     ("origin_caps", 2, "max_share", "1.5", "sheet 'origin_caps', row 2, column 'max_share': '1.5' is outside the "
                                            "allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."),
+    # a share that is not a number: the hint is a share, not "a number such as 120"
+    ("service_levels", 2, "min_fill_rate", "high", "sheet 'service_levels', row 2, column 'min_fill_rate': 'high' is "
+                                                   "not a number; enter a share between 0 and 1 (for example 0.6 for "
+                                                   "60%)."),
     ("disruptions", 2, "availability", "2", "sheet 'disruptions', row 2, column 'availability': '2' is outside the "
                                             "allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."),
     ("demand", 5, "period", "2029Q1", "sheet 'demand', row 5, column 'period': unknown period '2029Q1'; use a period "
@@ -190,6 +194,17 @@ def test_an_override_that_scales_past_a_limit_names_the_option(capsys, tmp_path,
     plan = tmp_path / "plan.xlsx"
     code, err = run(capsys, "solve", "-o", str(plan), option, value)
     assert (code, err) == (2, PREFIX + message + "\n")
+    assert not plan.exists()
+
+
+@pytest.mark.parametrize("option, value", [("--fill-rate", "Dy oxide=abc"), ("--fill-rate", "abc"),
+                                           ("--cap", "China=abc")])
+def test_a_share_option_that_is_not_a_number_asks_for_a_share(capsys, tmp_path, option, value):
+    """A fill rate or a cap is a share between 0 and 1: the hint was "enter a number such as 120"."""
+    plan = tmp_path / "plan.xlsx"
+    code, err = run(capsys, "solve", "-o", str(plan), option, value)
+    assert (code, err) == (2, PREFIX + f"option {option} {value}: 'abc' is not a number; enter a share between 0 "
+                                       "and 1 (for example 0.6 for 60%).\n")
     assert not plan.exists()
 
 

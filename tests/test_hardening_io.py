@@ -777,7 +777,8 @@ def test_compare_checks_every_case_before_solving_any(capsys, tmp_path, bundled_
                    "capacity, material, min_quantity, period, price, reservation_fee, reserve_limit, source, "
                    "supplier.\n"
                    "  - sheet 'cases', row 3, column 'value': case 'China cap 40%' sets sheet 'origin_caps', row 2, "
-                   "column 'max_share': 'abc' is not a number; enter a number such as 120.\n")
+                   "column 'max_share': 'abc' is not a number; enter a share between 0 and 1 (for example 0.6 for "
+                   "60%).\n")
     assert not output.exists()
 
 

@@ -149,7 +149,7 @@ def _parse_sheet(sheet: str, table: pd.DataFrame, stages: list[str],
                                             f"fill it in (for example {column.example})."))
                 values.append(None)
                 continue
-            value, error = _convert(cell, column)
+            value, error = _convert(cell, column, sheet)
             if error:
                 problems.append(Problem(sheet, row, column.name, error))
             values.append(value)
@@ -165,9 +165,15 @@ def _parse_sheet(sheet: str, table: pd.DataFrame, stages: list[str],
     return out
 
 
-def _convert(cell: object, column: Column) -> tuple[object, str | None]:
+#: What to type instead of a cell that is not a number: a share (0 to 1) or any other number.
+SHARE_EXAMPLE = "enter a share between 0 and 1 (for example 0.6 for 60%)."
+NUMBER_EXAMPLE = "enter a number such as 120."
+
+
+def _convert(cell: object, column: Column, sheet: str = "") -> tuple[object, str | None]:
     if column.kind == "number":
-        return _to_number(cell)
+        share = column.name in UNIT_INTERVAL.get(sheet, ())
+        return _to_number(cell, SHARE_EXAMPLE if share else NUMBER_EXAMPLE)
     if column.kind == "bool":
         return _to_bool(cell)
     if column.kind == "label":
@@ -187,9 +193,9 @@ def _to_label(cell: object) -> str:
     return str(cell).strip()
 
 
-def _to_number(cell: object) -> tuple[float | None, str | None]:
+def _to_number(cell: object, example: str = NUMBER_EXAMPLE) -> tuple[float | None, str | None]:
     if isinstance(cell, bool) or isinstance(cell, (dt.date, dt.datetime, dt.time)):
-        return None, f"{describe(cell)} is not a number; enter a number such as 120."
+        return None, f"{describe(cell)} is not a number; {example}"
     if isinstance(cell, (int, float)):
         value = float(cell)
     else:
@@ -198,7 +204,7 @@ def _to_number(cell: object) -> tuple[float | None, str | None]:
         try:
             value = float(text[:-1] if percent else text)
         except ValueError:
-            return None, f"{describe(cell)} is not a number; enter a number such as 120."
+            return None, f"{describe(cell)} is not a number; {example}"
         if percent:
             value /= 100
     if not math.isfinite(value):
