@@ -214,6 +214,13 @@ def test_an_empty_periods_sheet_is_one_problem(capsys, tmp_path, instance):
         PREFIX + "sheet 'periods': the sheet has no rows; list at least one period.\n")
 
 
+def test_an_empty_demand_sheet_is_one_problem(capsys, tmp_path, instance):
+    """A header-only demand sheet solved to an empty plan, 'Lowest fill rate 100%', exit 0."""
+    (instance / "demand.csv").write_text("material,period,quantity\n", encoding="utf-8")
+    assert solve_error(capsys, instance, tmp_path) == (
+        PREFIX + "sheet 'demand': the sheet has no rows; list the quantity of at least one material in a period.\n")
+
+
 def test_an_empty_suppliers_sheet_says_so_instead_of_an_empty_list(capsys, tmp_path, instance):
     (instance / "suppliers.csv").write_text("supplier,kind,mining_country,refining_country,manufacturing_country\n",
                                             encoding="utf-8")

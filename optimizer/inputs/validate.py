@@ -246,6 +246,9 @@ def check_for_missing_sheets(tables: Tables, problems: list[Problem]) -> None:
     for sheet in ("periods", "materials"):
         if sheet in tables and tables[sheet].empty:
             problems.append(Problem(sheet, None, None, f"the sheet has no rows; list at least one {sheet[:-1]}."))
+    if "demand" in tables and tables["demand"].empty:  # nothing to buy: a plan of nothing, 100% filled
+        problems.append(Problem("demand", None, None, "the sheet has no rows; list the quantity of at least one "
+                                                      "material in a period."))
 
 
 def _cells(table: pd.DataFrame, column: str) -> Iterable[tuple[int, object]]:
