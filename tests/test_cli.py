@@ -192,6 +192,19 @@ def test_probability_with_sample_is_refused_before_anything_is_solved(capsys, tm
     assert not plan.exists()
 
 
+def test_the_pdf_points_to_the_plan_workbook_for_what_it_leaves_out(capsys, tmp_path, monkeypatch):
+    """The PDF said "and N more on the Plan sheet" (and "the Why sheet has every offer"): it has no such sheet."""
+    import optimizer.reports.pdf as pdf_module
+
+    said = []
+    monkeypatch.setattr(pdf_module, "one_page_pdf", lambda path, title, lines, draw: said.extend(lines) or path)
+    code, _, _ = run(capsys, "solve", "--pdf", str(tmp_path / "plan.pdf"), "-o", str(tmp_path / "plan.xlsx"))
+    assert code == 0
+    assert [line for line in said if "sheet" in line] == [
+        "and 5 more in the plan workbook's Plan sheet",
+        "# What would change the plan (the plan workbook's Why sheet has every offer)"]
+
+
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
     from optimizer.inputs.catalog import bundled_instance

@@ -30,6 +30,17 @@ def _text(value, unit: str | None, currency: str) -> str:
     return str(value)
 
 
+#: The Summary's pointers to the other sheets of its workbook, as the PDF (a page without those sheets) says them.
+IN_THE_WORKBOOK = (("more on the Plan sheet", "more in the plan workbook's Plan sheet"),
+                   ("(the Why sheet has", "(the plan workbook's Why sheet has"))
+
+
+def _in_the_workbook(text: str) -> str:
+    for sheet, workbook in IN_THE_WORKBOOK:
+        text = text.replace(sheet, workbook)
+    return text
+
+
 def plan_lines(result, why=None) -> list[str]:
     """The Summary's content as lines of text ('# ' starts a section)."""
     currency = result.data.settings.currency
@@ -38,9 +49,10 @@ def plan_lines(result, why=None) -> list[str]:
         return lines
     for line in summary_lines(result, why):
         if isinstance(line, str):
-            lines.append("# " + line)
+            lines.append("# " + _in_the_workbook(line))
             continue
         label, value, unit, words = line
+        label = _in_the_workbook(label)
         shown = _text(value, unit, currency)
         lines.append(" ".join(part for part in (f"{label}:" if shown else label, shown, words and f"({words})")
                               if part))
