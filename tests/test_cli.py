@@ -205,6 +205,14 @@ def test_the_pdf_points_to_the_plan_workbook_for_what_it_leaves_out(capsys, tmp_
         "# What would change the plan (the plan workbook's Why sheet has every offer)"]
 
 
+def test_a_sampled_plan_says_so_in_its_title(capsys, tmp_path):
+    """The title named the bundled instance alone, as if the plan were for its five scenarios."""
+    code, out, _ = run(capsys, "solve", "--sample", "5", "--seed", "3", "--fill-rate", "0.7", "--no-why",
+                       "-o", str(tmp_path / "plan.xlsx"))
+    assert code == 0
+    assert out.splitlines()[0] == "Optimal plan for the bundled instance rare_earths_2026, 5 sampled scenarios (seed 3)"
+
+
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
     from optimizer.inputs.catalog import bundled_instance
