@@ -73,6 +73,13 @@ CELL_MISTAKES = [
     ("offers", 2, "price", "-80", "sheet 'offers', row 2, column 'price': '-80' is negative; enter 0 or more."),
     ("origin_caps", 2, "max_share", "1.5", "sheet 'origin_caps', row 2, column 'max_share': '1.5' is outside the "
                                            "allowed range; enter a value between 0 and 1 (for example 0.6 for 60%)."),
+    # a percent sign where no share is meant: read as 0.6 kg (or USD) until it was refused
+    ("demand", 5, "quantity", "60%", "sheet 'demand', row 5, column 'quantity': '60%': a quantity is not a "
+                                     "percentage; enter it in the material's unit (for example 1500)."),
+    ("offers", 2, "capacity", "60%", "sheet 'offers', row 2, column 'capacity': '60%': a quantity is not a "
+                                     "percentage; enter it in the material's unit (for example 120)."),
+    ("offers", 2, "price", "80%", "sheet 'offers', row 2, column 'price': '80%': money per unit is not a "
+                                  "percentage; enter it in the currency (for example 310)."),
     # a share that is not a number: the hint is a share, not "a number such as 120"
     ("service_levels", 2, "min_fill_rate", "high", "sheet 'service_levels', row 2, column 'min_fill_rate': 'high' is "
                                                    "not a number; enter a share between 0 and 1 (for example 0.6 for "
@@ -156,6 +163,13 @@ def test_a_number_at_its_limit_is_accepted(capsys, tmp_path, instance, sheet, ro
     code, err = run(capsys, "solve", str(instance), "-o", str(tmp_path / "plan.xlsx"))
     assert "above the limit" not in err
     assert code in (0, 3)  # solved (or a plan is impossible): never an input error
+
+
+def test_a_share_may_be_typed_as_a_percentage(capsys, tmp_path, instance):
+    edit(instance, "origin_caps", 2, "max_share", "95%")
+    edit(instance, "service_levels", 2, "min_fill_rate", "90%")
+    code, err = run(capsys, "solve", str(instance), "-o", str(tmp_path / "plan.xlsx"), "--no-why")
+    assert (code, err) == (0, "")
 
 
 def test_a_money_total_over_its_limit_names_the_setting(capsys, tmp_path, instance):

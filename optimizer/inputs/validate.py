@@ -170,10 +170,19 @@ SHARE_EXAMPLE = "enter a share between 0 and 1 (for example 0.6 for 60%)."
 NUMBER_EXAMPLE = "enter a number such as 120."
 
 
+#: Numbers that are never a percentage: "60%" there is a slip (0.6 kg, 0.6 USD), not a share.
+NOT_PERCENT = {"a quantity": "enter it in the material's unit", "money per unit": "enter it in the currency"}
+
+
 def _convert(cell: object, column: Column, sheet: str = "") -> tuple[object, str | None]:
     if column.kind == "number":
         share = column.name in UNIT_INTERVAL.get(sheet, ())
-        return _to_number(cell, SHARE_EXAMPLE if share else NUMBER_EXAMPLE)
+        value, error = _to_number(cell, SHARE_EXAMPLE if share else NUMBER_EXAMPLE)
+        what = MAGNITUDE_LIMITS.get((sheet, column.name), (None, None))[1]
+        if error is None and what in NOT_PERCENT and isinstance(cell, str) and cell.strip().endswith("%"):
+            return None, (f"{describe(cell)}: {what} is not a percentage; {NOT_PERCENT[what]} (for example "
+                          f"{column.example or 120}).")
+        return value, error
     if column.kind == "bool":
         return _to_bool(cell)
     if column.kind == "label":
