@@ -200,9 +200,12 @@ def test_the_pdf_points_to_the_plan_workbook_for_what_it_leaves_out(capsys, tmp_
     monkeypatch.setattr(pdf_module, "one_page_pdf", lambda path, title, lines, draw: said.extend(lines) or path)
     code, _, _ = run(capsys, "solve", "--pdf", str(tmp_path / "plan.pdf"), "-o", str(tmp_path / "plan.xlsx"))
     assert code == 0
-    assert [line for line in said if "sheet" in line] == [
-        "and 5 more in the plan workbook's Plan sheet",
-        "# What would change the plan (the plan workbook's Why sheet has every offer)"]
+    pointers = [line for line in said if "sheet" in line]
+    assert pointers[0] == "and 5 more in the plan workbook's Plan sheet"
+    assert pointers[1].startswith("China refining cap: ") and pointers[1].endswith(
+        "leaves no plan (the plan workbook's Why sheet has both sides))")
+    assert pointers[2:] == ["# What would change the plan (the plan workbook's Why sheet has every offer)"]
+    assert all("the plan workbook's" in line for line in pointers)
 
 
 def test_a_sampled_plan_says_so_in_its_title(capsys, tmp_path):

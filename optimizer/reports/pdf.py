@@ -52,7 +52,7 @@ def plan_lines(result, why=None) -> list[str]:
             lines.append("# " + _in_the_workbook(line))
             continue
         label, value, unit, words = line
-        label = _in_the_workbook(label)
+        label, words = _in_the_workbook(label), _in_the_workbook(words or "")
         shown = _text(value, unit, currency)
         lines.append(" ".join(part for part in (f"{label}:" if shown else label, shown, words and f"({words})")
                               if part))
