@@ -644,6 +644,26 @@ def test_cells_that_hold_no_value_say_what_they_hold(capsys, tmp_path, workbook)
         "them and fill in every cell.\n")
 
 
+def test_a_formula_without_a_result_does_not_hide_the_other_problems(capsys, tmp_path, workbook):
+    """Every problem at once: the formula cell, and a price typed with a letter O in another sheet, which the
+    checks after reading find (they used to wait for the next run); the blank the formula leaves is not
+    reported a second time as a missing value."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(workbook)
+    book["demand"]["C3"] = "=1/0"
+    book["offers"]["D2"] = "12O"
+    book.save(workbook)
+    code, _, err = run(capsys, "solve", workbook, "-o", tmp_path / "plan.xlsx")
+    assert code == 2 and not (tmp_path / "plan.xlsx").exists()
+    lines = err.splitlines()
+    assert lines[0] == "Error: The input has 2 problems:"
+    assert lines[1].startswith("  - sheet 'demand', row 3, column 'quantity': the cell holds a formula with no "
+                               "saved result")
+    assert lines[2].startswith("  - sheet 'offers', row 2, column 'price': '12O'")
+    assert len(lines) == 3
+
+
 def test_a_formula_with_a_saved_result_is_its_value(capsys, tmp_path, workbook):
     """Excel saves <f>1000+500</f><v>1500</v>: the value is read, the formula is no problem."""
     book = rewrite_part(workbook, tmp_path / "saved.xlsx", "demand",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .data import SourcingData
-from .reader import read_tables
+from .errors import InputError
+from .reader import CellsWithoutValues, read_tables
 from .validate import validate
 
 
@@ -15,7 +16,17 @@ def read_instance(path: str | Path) -> SourcingData:
     Notes for the user (an unknown sheet ignored, a CSV file read with semicolons) are in data.warnings.
     """
     notes: list[str] = []
-    data = validate(read_tables(path, warnings=notes), source=str(path))
+    try:
+        tables = read_tables(path, warnings=notes)
+    except CellsWithoutValues as blank:  # check the rest too, so that every problem is reported at once
+        try:
+            validate(blank.tables, source=str(path))
+        except InputError as error:
+            seen = {(p.sheet, p.row, p.column) for p in blank.problems}
+            raise InputError(blank.problems + [p for p in error.problems
+                                               if (p.sheet, p.row, p.column) not in seen]) from None
+        raise InputError(blank.problems) from None
+    data = validate(tables, source=str(path))
     data.warnings[:0] = notes
     return data
 

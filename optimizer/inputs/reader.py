@@ -46,6 +46,17 @@ class RawSheet:
     key: str
     rows: list[list[object]]
     notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged: frozenset = frozenset()  # the keys of notes on merged cells (the blanks under them are their fault)
+
+
+class CellsWithoutValues(InputError):
+    """The only problems are cells that hold no value (a formula never calculated, an error value, a merge):
+    the tables, with those cells blank, can still be checked for the rest, so that every problem is reported
+    at once (read_instance does)."""
+
+    def __init__(self, problems: list[Problem], tables: Tables):
+        super().__init__(problems)
+        self.tables = tables
 
 
 def read_tables(path: str | Path, warnings: list[str] | None = None) -> Tables:
@@ -66,6 +77,7 @@ def read_tables(path: str | Path, warnings: list[str] | None = None) -> Tables:
                                   f"'{path.name}' is neither an .xlsx workbook nor a folder of CSV files.")])
     tables: Tables = {}
     problems: list[Problem] = []
+    noted: list[Problem] = []  # those of problems that are cells without a value
     names: dict[str, str] = {}
     for sheet in raw:
         key = sheet.key
@@ -75,9 +87,11 @@ def read_tables(path: str | Path, warnings: list[str] | None = None) -> Tables:
                                                      f"'{key}'; delete or rename one of them."))
             continue
         names[key] = sheet.name
-        table = _to_frame(key, sheet.rows, problems, sheet.notes)
+        table = _to_frame(key, sheet.rows, problems, sheet.notes, noted, sheet.merged)
         if table is not None:
             tables[key] = table
+    if problems and len(noted) == len(problems):
+        raise CellsWithoutValues(problems, tables)
     if problems:
         raise InputError(problems)
     for note in notes:
@@ -234,7 +248,7 @@ def _read_workbook(path: Path, notes: list[str]) -> list[RawSheet]:
                 else:  # blank cells far beyond the table: read only up to its last value
                     rows = _read_bounded(path, name, extent.value_rows, extent.value_columns)
                 rows = [list(r[: extent.value_columns]) for r in rows[: extent.value_rows]]
-                sheets.append(RawSheet(name, key, rows, extent.notes))
+                sheets.append(RawSheet(name, key, rows, extent.notes, frozenset(extent.merged)))
         return sheets
     except InputError:
         raise
@@ -294,6 +308,7 @@ class SheetExtent:
     value_rows: int = 0
     value_columns: int = 0
     notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    merged: set[tuple[int, int]] = field(default_factory=set)  # the notes' keys that are merges
 
     def within_limits(self) -> bool:
         return (self.rows <= MAX_ROWS_PER_SHEET + 1 and self.columns <= MAX_COLUMNS_PER_SHEET
@@ -400,6 +415,7 @@ def measure_sheet(archive, part: str) -> SheetExtent:
         first, _, last = merged.decode("ascii").partition(":")
         row, column = _split_reference(first)
         if row <= extent.value_rows and column <= extent.value_columns and last and last != first:
+            extent.merged.add((row - 1, column - 1))
             extent.notes[(row - 1, column - 1)] = (
                 f"cells {first}:{last} are merged, so only {first} holds a value; unmerge them and fill in every "
                 "cell.")
@@ -638,7 +654,8 @@ def _title_rows(sheet: str, rows: list[list[object]], header_at: int) -> int | N
 
 
 def _to_frame(sheet: str, rows: list[list[object]], problems: list[Problem],
-              notes: dict[tuple[int, int], str] | None = None) -> pd.DataFrame | None:
+              notes: dict[tuple[int, int], str] | None = None,
+              noted: list[Problem] | None = None, merged: frozenset = frozenset()) -> pd.DataFrame | None:
     rows = [[_clean(v) for v in r] for r in rows]
     header_at = next((i for i, r in enumerate(rows) if any(v is not None for v in r)), None)
     if header_at is None:
@@ -661,6 +678,8 @@ def _to_frame(sheet: str, rows: list[list[object]], problems: list[Problem],
     for (i, j), note in sorted((notes or {}).items()):
         if i == header_at or (i > header_at and j < len(names) and _known_column(sheet, names[j])):
             problems.append(Problem(sheet, i + 1, names[j] if i > header_at else None, note))
+            if noted is not None and i > header_at and (i, j) not in merged:
+                noted.append(problems[-1])
     body = []
     index = []
     beyond: list[int] = []
