@@ -216,6 +216,13 @@ def test_a_sampled_plan_says_so_in_its_title(capsys, tmp_path):
     assert out.splitlines()[0] == "Optimal plan for the bundled instance rare_earths_2026, 5 sampled scenarios (seed 3)"
 
 
+def test_a_case_plan_says_so_in_its_title(capsys, tmp_path):
+    """The title named the instance alone, as if its base were solved."""
+    code, out, _ = run(capsys, "solve", "--case", "risk neutral", "--no-why", "-o", str(tmp_path / "plan.xlsx"))
+    assert code == 0
+    assert out.splitlines()[0] == "Optimal plan for the bundled instance rare_earths_2026, case 'risk neutral'"
+
+
 def test_template_round_trips_to_the_same_optimum(capsys, tmp_path):
     import optimizer as so
     from optimizer.inputs.catalog import bundled_instance

@@ -207,7 +207,8 @@ def solve(
             payload["value_of_information"] = {r.measure: r.value for r in information.itertuples(index=False)}
         out.print_json(json.dumps(json_safe(payload), allow_nan=False))
     elif result.optimal:
-        drawn = f", {sample} sampled scenarios (seed {seed})" if sample is not None else ""
+        drawn = f", case '{case}'" if case is not None else ""
+        drawn += f", {sample} sampled scenarios (seed {seed})" if sample is not None else ""
         out.print(headline_table(result.summary[~result.summary["metric"].isin(NOT_PRINTED)],
                                  f"Optimal plan for {_name(instance)}{drawn}"))
         if information is not None:
