@@ -168,3 +168,16 @@ def test_forked_map_stays_in_process_while_another_thread_runs():
     finally:
         release.set()
         thread.join()
+
+
+def _loaded(name: str) -> bool:
+    return name in sys.modules
+
+
+def test_local_workers_import_the_preloaded_modules_as_they_start():
+    """Before any work is sent: each worker of the local cluster has imported what it was told to preload
+    (and a module nobody asked for is not there)."""
+    with Executor(workers=2, preload=["optimizer.analysis.stress"]) as executor:
+        executor.start()
+        assert set(executor._client.run(_loaded, "optimizer.analysis.stress").values()) == {True}
+        assert set(executor._client.run(_loaded, "optimizer.analysis.frontier").values()) == {False}

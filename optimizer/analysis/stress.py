@@ -613,7 +613,7 @@ def stress(data: SourcingData, plans: list[Plan] | None = None, futures: int = 1
     problems = [recourse_problem(data, plan, masks, scenarios) for plan in plans]
     records = problems[0][1]
     n = effects.n_futures
-    with Executor(workers=workers, scheduler=scheduler) as executor:
+    with Executor(workers=workers, scheduler=scheduler, preload=[__name__]) as executor:
         size = block or max(1, min(250, math.ceil(n / max(1, 4 * max(1, executor.workers)))))
         blocks = _blocks(effects, size)
         items = [(which, eff, first) for which in range(len(problems)) for first, eff in blocks]
@@ -819,7 +819,7 @@ def lower_bound(data: SourcingData, replications: int, scenarios: int, seed: int
         raise InputError([Problem(None, None, None, f"option --lower-bound {replications}: enter 2 or more "
                                                     "replications (a confidence interval needs two).")])
     items = [(data, scenarios, s) for s in replication_seeds(seed, replications)]
-    with Executor(workers=workers, scheduler=scheduler) as executor:
+    with Executor(workers=workers, scheduler=scheduler, preload=[__name__]) as executor:
         results = executor.map(_replication, items, progress=progress)
     currency = data.settings.currency
     optima = np.array([v for status, v in results if v is not None], dtype=float)

@@ -128,12 +128,16 @@ class Executor:
 
     workers: number of local worker processes (None: one per core; 0: run everything in this process).
     scheduler: address of a running Dask scheduler (``tcp://host:8786``); `workers` is then ignored.
+    preload: modules each local worker imports as it starts (the module of the function it will run), so
+    that a worker's imports are part of starting the cluster, side by side with the others', rather than
+    of its first piece of work.
     """
 
-    def __init__(self, workers: int | None = None, scheduler: str | None = None):
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, preload: Sequence[str] = ()):
         if workers is not None and workers < 0:
             raise ValueError(f"workers must be 0 or more, not {workers}")
         self.scheduler = scheduler
+        self.preload = list(preload)
         self._requested = default_workers() if workers is None else workers
         self._client = None
         self._cluster = None
@@ -165,7 +169,8 @@ class Executor:
                 raise ConnectionError(f"cannot reach the Dask scheduler at {self.scheduler}: {error}") from None
         else:
             self._cluster = LocalCluster(n_workers=self._requested, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+                                         dashboard_address=None, silence_logs=logging.ERROR,
+                                         **({"preload": self.preload} if self.preload else {}))
             self._client = Client(self._cluster, set_as_default=False)
 
     def close(self) -> None:
