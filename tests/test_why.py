@@ -430,7 +430,8 @@ worst = max(float(((there.table[c] - here.table[c]).abs() / here.table[c].abs().
             for c in numbers)
 print(json.dumps({"forked": forked, "lines": bool(there.table["line"].equals(here.table["line"])),
                   "columns": bool((there.table.columns == here.table.columns).all()), "worst": worst,
-                  "rows": len(here.table), "telling": there.lines == here.lines, "unique": there.unique == here.unique}))
+                  "rows": len(here.table), "telling": there.lines == here.lines,
+                  "unique": there.unique == here.unique}))
 """
 
 

@@ -272,7 +272,8 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None, fork: 
         return _shadow_price_row(lp, parameters[task - len(offers)], currency)
 
     tasks = len(offers) + len(parameters)
-    answers = forked_map(answer, tasks) if fork and len(lp.form.columns) * tasks >= FORK_FROM else [answer(i) for i in range(tasks)]
+    forked = fork and len(lp.form.columns) * tasks >= FORK_FROM
+    answers = forked_map(answer, tasks) if forked else [answer(i) for i in range(tasks)]
     rows = [row for row in answers if row is not None]
     table = pd.DataFrame(rows, columns=WHY_COLUMNS)
     unique, note = _uniqueness(lp)
@@ -281,8 +282,8 @@ def why_these_suppliers(data: SourcingData, variables: int | None = None, fork: 
         unique = False
         shown = ", ".join(tied[:3]) + (f" and {len(tied) - 3} more" if len(tied) > 3 else "")
         note = (note + " " if note else "") + (
-            f"Today's price of {shown} sits at an end of its range: a plan that signs differently costs the "
-            "same there, so another solver may sign differently for the same cost.")
+            f"Today's price (or fee) of {shown} sits at an end of its range: a plan that signs differently "
+            "costs the same there, so another solver may sign differently for the same cost.")
     return WhyAnalysis(table, _telling(table), unique, note)
 
 
