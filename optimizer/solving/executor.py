@@ -48,14 +48,16 @@ def default_workers() -> int:
 
 
 def can_fork() -> bool:
-    """Whether work may go to processes forked from this one: two cores or more, a system that forks, this
+    """Whether work may go to processes forked from this one: two cores or more, Linux (macOS can fork, but
+    its system libraries are not safe to use in a forked child, which is why Python spawns there), this
     process running no other thread (forking a process with threads can copy a lock another thread holds,
-    and Pyomo's solves are serialised by one) and not itself a daemonic worker (the web app's solves run in
-    one, and multiprocessing refuses it children)."""
+    and Pyomo's solves are serialised by one; a Jupyter kernel runs several) and not itself a daemonic worker
+    (the web app's solves run in one, and multiprocessing refuses it children)."""
     import multiprocessing
+    import sys
     import threading
 
-    return (default_workers() >= 2 and threading.active_count() == 1
+    return (sys.platform.startswith("linux") and default_workers() >= 2 and threading.active_count() == 1
             and not multiprocessing.current_process().daemon
             and "fork" in multiprocessing.get_all_start_methods())
 
