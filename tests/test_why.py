@@ -360,7 +360,7 @@ def test_an_edge_with_one_kink_is_found_exactly_in_two_probes():
 
     calls = []
     probe = _probe_of(0.6, (100.0, 10.0), [(0.6, 88.0, 30.0)], calls)
-    found, no_plan = _edge((1.0, 110.0, 10.0), (0.0,) + probe(0.0)[1:], probe)
+    found, _, no_plan = _edge((1.0, 110.0, 10.0), (0.0,) + probe(0.0)[1:], probe)
     assert found == pytest.approx(0.6, abs=1e-12) and len(calls) == 1 + 2 and not no_plan
 
 
@@ -502,7 +502,7 @@ def test_a_price_beyond_which_the_budget_leaves_no_plan_says_so_by_hand():
     why = so.why_these_suppliers(data)
     china = rows(why, "offer price").loc["China refiners"]
     assert china["high"] == pytest.approx(10, rel=1e-3)
-    assert china["line"].endswith("; at a higher price no plan meets every rule")
+    assert china["line"].endswith("; from 10.01 USD/kg up, no plan meets every rule")
     assert "China refiners" not in why.note  # an end where no plan is left is no tie
     assert so.solve(_priced(data, "China refiners", "Dy", 1.001)).status == "infeasible"
 
@@ -546,3 +546,77 @@ def test_the_shadow_prices_sheet_has_both_sides_beside_each_dual(tmp_path):
     plain = pd.read_excel(so.write_plan(result, tmp_path / "plain.xlsx"), sheet_name="Shadow prices",
                           engine="openpyxl")
     assert "One more, re-solved" not in plain.columns
+
+
+def _bundled_with(tmp_path, settings=(), offers=None):
+    """The bundled instance's CSV folder with settings rows added and offer prices set, read back."""
+    import shutil
+
+    folder = tmp_path / "instance"
+    shutil.copytree(so.bundled_instance(), folder)
+    if settings:
+        with open(folder / "settings.csv", "a") as out:
+            out.writelines(f"{key},{value},\n" for key, value in settings)
+    if offers:
+        table = pd.read_csv(folder / "offers.csv", dtype=str, keep_default_na=False)
+        for (supplier_name, material), price in offers.items():
+            table.loc[(table["supplier"] == supplier_name) & (table["material"] == material), "price"] = price
+        table.to_csv(folder / "offers.csv", index=False)
+    return so.read_instance(folder)
+
+
+def _first_stage_moves(data, epsilon: float) -> float:
+    """How far any contract or reservation can move among plans within epsilon of the optimum (the largest of a
+    few random directions, minimised and maximised): proportional to epsilon when the optimum is unique, a
+    fixed amount when another plan costs the same (an independent check, on a model built afresh)."""
+    import numpy as np
+    import pyomo.core as pyo
+
+    built = build(data)
+    model = built.model
+    best = solve_once(built.model).objective
+    first = list(model.contract_quantity.values()) + list(model.reserved_quantity.values())
+    objective = next(model.component_data_objects(pyo.Objective, active=True))
+    model.within = pyo.Constraint(expr=objective.expr <= best + epsilon)
+    objective.deactivate()
+    rng = np.random.default_rng(0)
+    reach = 0.0
+    for _ in range(3):
+        weights = rng.normal(size=len(first))
+        ends = []
+        for sense in (pyo.minimize, pyo.maximize):
+            model.direction = pyo.Objective(expr=sum(w * v for w, v in zip(weights, first)), sense=sense)
+            run = solve_once(model)
+            assert run.status == "optimal"
+            ends.append([pyo.value(v) for v in first])
+            model.del_component(model.direction)
+        reach = max(reach, float(np.abs(np.subtract(*ends)).max()))
+    return reach
+
+
+def test_a_range_pinned_by_a_binding_budget_is_no_tie(tmp_path):
+    """With a budget of 73.65M the bundled plan's ranges shrink to today's prices, but no other plan costs the
+    same: the best plan moves with the price because the price sits in the budget's row. Among plans within
+    epsilon of the optimum the contracts move in proportion to epsilon (a unique optimum), and the note does
+    not call it a tie."""
+    data = _bundled_with(tmp_path, settings=[("budget", 73_650_000)])
+    why = so.why_these_suppliers(data)
+    pinned = [line for line in why.table["line"] if " only at today's " in line]
+    assert pinned  # the budget binds: ranges are points
+    assert "sits at an end of its range" not in why.note
+    small, large = _first_stage_moves(data, 1e-2), _first_stage_moves(data, 1.0)
+    assert small < 0.05 * large  # moves shrink with epsilon: unique
+
+
+def test_an_end_just_past_todays_price_is_no_tie_but_one_exactly_at_it_is(tmp_path):
+    """Lynas NdPr oxide's range ends at 110.55: priced at 110.50 the end is within the search's precision of
+    today's price but the other plan costs more today (unique); priced at 110.55 it costs the same (a tie),
+    which the independent check confirms both ways."""
+    near = _bundled_with(tmp_path / "near", offers={("Lynas", "NdPr oxide"): "110.50"})
+    why = so.why_these_suppliers(near)
+    assert "Lynas NdPr oxide" not in why.note
+    assert _first_stage_moves(near, 1e-3) < 0.05 * _first_stage_moves(near, 1.0)
+    at = _bundled_with(tmp_path / "at", offers={("Lynas", "NdPr oxide"): "110.55"})
+    why = so.why_these_suppliers(at)
+    assert not why.unique and "Lynas NdPr oxide" in why.note
+    assert _first_stage_moves(at, 1e-3) > 100  # kg: another plan at the same cost

@@ -162,6 +162,22 @@ class _Lp:
                 else values[j] * self.cost[j]
         return total
 
+    def ties_at_today(self, columns: list[int], factor: float) -> bool:
+        """Whether the best plan at `factor` x these columns' prices signs differently from the plan and, held
+        fixed, costs what the plan costs at today's prices (then the optimum is not unique). Leaves the
+        prices at today's."""
+        self.scale_price(columns, factor)
+        status, _ = self.run()
+        other = self.values()[self.first_stage] if status == OPTIMAL else None
+        self.scale_price(columns, 1.0)
+        if other is None or np.allclose(other, self.plan, rtol=1e-7, atol=1e-5):
+            return False
+        n = len(self.first_stage)
+        self.highs.changeColsBounds(n, self.first_stage, other, other)
+        status, fixed = self.run()
+        self.highs.changeColsBounds(n, self.first_stage, self.lower[self.first_stage], self.upper[self.first_stage])
+        return status == OPTIMAL and fixed <= self.objective + 1e-9 * max(1.0, abs(self.objective)) + 1e-7
+
     def probe(self, columns: list[int], floor: float = -np.inf) -> tuple[bool, float, float]:
         """Whether the plan's first-stage decisions are optimal for the LP as it now stands (with these
         columns' prices moved), with the objective and its slope in the price factor: the plan's where it
@@ -191,11 +207,12 @@ class _Lp:
         return found
 
 
-def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float], probe) -> tuple[float, bool]:
+def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float],
+          probe) -> tuple[float, float, bool]:
     """The last factor between inside (where the plan holds) and outside (where it does not), each given as
     (factor, objective, slope) as probe(factor) returns them with its bool, to within 1 / 2**STEPS of the
-    distance between them; and whether the LP has no optimum just beyond it (objective nan: no plan meets
-    every rule there, rather than a better plan).
+    distance between them; the factor just beyond it where the plan was found not to hold; and whether the
+    LP has no optimum there (objective nan: no plan meets every rule, rather than a better plan).
 
     Each side's objective is linear in the factor between kinks, so where the plan's line (from the inside)
     crosses the better plan's (from the outside) is the edge itself once no other kink lies between: a probe
@@ -239,7 +256,7 @@ def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float
         else:
             outside = (crossing, value, slope)
         halve = abs(outside[0] - inside[0]) > SHRINK * width
-    return inside[0], not np.isfinite(outside[1])
+    return inside[0], outside[0], not np.isfinite(outside[1])
 
 
 def why_these_suppliers(data: SourcingData, variables: int | None = None, fork: bool = True) -> WhyAnalysis:
@@ -350,12 +367,19 @@ def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
         return lp.probe(columns, now[1] + now[2] * (factor - 1.0) if first_stage else -np.inf)
 
     at_zero = probe(0.0)
-    low = 0.0 if at_zero[0] else _edge(now, (0.0,) + at_zero[1:], probe)[0]
-    high = np.inf  # a dearer offer that is not used leaves the plan as it is
+    low, below, _ = (0.0, 0.0, False) if at_zero[0] else _edge(now, (0.0,) + at_zero[1:], probe)
+    high = above = np.inf  # a dearer offer that is not used leaves the plan as it is
     no_plan_above = False  # beyond the high end no plan meets every rule (a budget, say), rather than a better one
     if in_plan:
         at_top = probe(MAX_FACTOR)
-        high, no_plan_above = (MAX_FACTOR, False) if at_top[0] else _edge(now, (MAX_FACTOR,) + at_top[1:], probe)
+        high, above, no_plan_above = (MAX_FACTOR, MAX_FACTOR, False) if at_top[0] \
+            else _edge(now, (MAX_FACTOR,) + at_top[1:], probe)
+    # an end of the range at today's price (to the search's precision) may be a tie: the better plan just
+    # beyond it costs what this one does at today's price. Checked, because it need not be (where the price
+    # also sits in a binding budget or CVaR row, the best plan moves with the price, and no other costs the same)
+    near = [beyond for end, beyond in ((low, below), (high, above))
+            if 0 < end < MAX_FACTOR and abs(end - 1.0) <= (MAX_FACTOR - 1.0) / 2 ** STEPS]
+    tie = any(lp.ties_at_today(columns, beyond) for beyond in near if not (beyond == above and no_plan_above))
     lp.scale_price(columns, 1.0)
     unit = f"{currency}/{units[material]}"
     name = f"{supplier} {material}"
@@ -368,10 +392,12 @@ def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
                       "period, every period's price moved alike")
     # both ends at today's price, as shown: a little cheaper or dearer, the plan is another
     pinned = 0 < low and np.isfinite(high) and f"{price * low:,.2f}" == f"{price * high:,.2f}"
+    beyond_top = f"from {price * above:,.2f} {unit} up, no plan meets every rule" if no_plan_above else ""
     if pinned and in_plan:
         what = {"spot": "bought as planned", "reservation": "reserved as planned"}.get(kind, "signed as planned")
-        line = (f"{name} is {what} only at today's {'fee' if kind == 'reservation' else 'price'} "
-                f"({now_words}): a little cheaper or dearer, the plan changes")
+        line = (f"{name} is {what} only at today's {'fee' if kind == 'reservation' else 'price'} ({now_words}): "
+                + ("a little cheaper, the plan changes; " + beyond_top if no_plan_above
+                   else "a little cheaper or dearer, the plan changes"))
     elif kind == "spot":
         if low <= 0 and not np.isfinite(high):
             span = "at any price"
@@ -398,12 +424,8 @@ def _offer_row(lp: _Lp, offer: tuple, currency: str, units: pd.Series) -> dict:
             line = f"{name} enters the plan below {price * low:,.2f} {unit} ({now_words})"
         else:
             line = f"{name} stays out of the plan even at a price of 0"
-    if no_plan_above:
-        line += "; at a higher price no plan meets every rule"
-    # an end of the range at today's price (to the search's precision): on its other side a plan that signs
-    # differently is better, so at today's price it costs the same as this one
-    tie = (0 < low and 1.0 - low <= 1.0 / 2 ** STEPS) or \
-        (not no_plan_above and np.isfinite(high) and high - 1.0 <= (MAX_FACTOR - 1.0) / 2 ** STEPS)
+    if no_plan_above and not (pinned and in_plan):
+        line += "; " + beyond_top
     return {"kind": "spot price" if kind == "spot" else "offer price", "rule": kind, "name": name, "tie": tie,
             "supplier": supplier, "material": material, "period": None, "in_plan": in_plan, "price": price,
             "now": price, "low": price * low,
