@@ -162,6 +162,16 @@ class _Lp:
                 else values[j] * self.cost[j]
         return total
 
+    def run_fixed(self, first_stage: np.ndarray):
+        """Re-solve with the first-stage decisions held at these values, then free them again: the status,
+        the objective and, when solved, HiGHS's solution of the fixed LP."""
+        n = len(self.first_stage)
+        self.highs.changeColsBounds(n, self.first_stage, first_stage, first_stage)
+        status, objective = self.run()
+        solution = self.highs.getSolution() if status == OPTIMAL else None
+        self.highs.changeColsBounds(n, self.first_stage, self.lower[self.first_stage], self.upper[self.first_stage])
+        return status, objective, solution
+
     def ties_at_today(self, columns: list[int], factor: float) -> bool:
         """Whether the best plan at `factor` x these columns' prices signs differently from the plan and, held
         fixed, costs what the plan costs at today's prices (then the optimum is not unique). Leaves the
@@ -172,11 +182,8 @@ class _Lp:
         self.scale_price(columns, 1.0)
         if other is None or np.allclose(other, self.plan, rtol=1e-7, atol=1e-5):
             return False
-        n = len(self.first_stage)
-        self.highs.changeColsBounds(n, self.first_stage, other, other)
-        status, fixed = self.run()
-        self.highs.changeColsBounds(n, self.first_stage, self.lower[self.first_stage], self.upper[self.first_stage])
-        return status == OPTIMAL and fixed <= self.objective + 1e-9 * max(1.0, abs(self.objective)) + 1e-7
+        status, fixed, _ = self.run_fixed(other)
+        return status == OPTIMAL and _no_dearer(fixed, self.objective)
 
     def probe(self, columns: list[int], floor: float = -np.inf) -> tuple[bool, float, float]:
         """Whether the plan's first-stage decisions are optimal for the LP as it now stands (with these
@@ -188,23 +195,25 @@ class _Lp:
         status, best = self.run()
         if status != OPTIMAL:
             return False, np.nan, np.nan
-        solution = self.highs.getSolution()
-        values, duals = np.asarray(solution.col_value, dtype=float), np.asarray(solution.row_dual, dtype=float)
+        values, duals = _arrays(self.highs.getSolution())
         if np.allclose(values[self.first_stage], self.plan, rtol=1e-9, atol=1e-7):
             return True, best, self.slope(columns, values, duals)  # the best plan here is the plan itself
-        if best < floor - 1e-9 * max(1.0, abs(best)) - 1e-7:
+        if not _no_dearer(floor, best):
             return False, best, self.slope(columns, values, duals)
-        n = len(self.first_stage)
-        self.highs.changeColsBounds(n, self.first_stage, self.plan, self.plan)
-        status, fixed = self.run()
-        if status == OPTIMAL and fixed <= best + 1e-9 * max(1.0, abs(best)) + 1e-7:
-            solution = self.highs.getSolution()
-            found = True, fixed, self.slope(columns, np.asarray(solution.col_value, dtype=float),
-                                            np.asarray(solution.row_dual, dtype=float))
-        else:
-            found = False, best, self.slope(columns, values, duals)
-        self.highs.changeColsBounds(n, self.first_stage, self.lower[self.first_stage], self.upper[self.first_stage])
-        return found
+        status, fixed, solution = self.run_fixed(self.plan)
+        if status == OPTIMAL and _no_dearer(fixed, best):
+            return True, fixed, self.slope(columns, *_arrays(solution))
+        return False, best, self.slope(columns, values, duals)
+
+
+def _arrays(solution) -> tuple[np.ndarray, np.ndarray]:
+    """A HiGHS solution's column values and row duals."""
+    return np.asarray(solution.col_value, dtype=float), np.asarray(solution.row_dual, dtype=float)
+
+
+def _no_dearer(cost: float, best: float) -> bool:
+    """Whether cost is no more than best, to HiGHS's precision (relative 1e-9, absolute 1e-7)."""
+    return cost <= best + 1e-9 * max(1.0, abs(best)) + 1e-7
 
 
 def _edge(inside: tuple[float, float, float], outside: tuple[float, float, float],
@@ -335,11 +344,12 @@ def _priced_offers(lp: _Lp, data: SourcingData) -> list[tuple]:
             quoted = prices.reindex(periods).to_numpy()
             amounts = np.array([bought[t] for t in periods])
             weighted = amounts.sum() > 1e-9
-            price = float(quoted @ amounts / amounts.sum()) if weighted else float(quoted.mean())
             spread = (float(quoted.min()), float(quoted.max()), bool(weighted)) \
                 if quoted.max() - quoted.min() > 1e-9 * max(1.0, abs(quoted.max())) else None
             if spread is None:
                 price = float(quoted[0])
+            else:
+                price = float(quoted @ amounts / amounts.sum()) if weighted else float(quoted.mean())
             used = float(sum(lp.plan[lp.position[j]] for j in columns)) > 1e-9 if kind == "contract" \
                 else bool(values[columns].max() > 1e-9)
             out.append((kind, supplier, material, columns, price, used, spread))

@@ -278,10 +278,9 @@ class _Forked:
                 connection.close()
             except OSError:
                 pass
-        for process in self.processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()
+        from .executor import join_or_terminate
+
+        join_or_terminate(self.processes)
 
 
 # --------------------------------------------------------------------------- the method

@@ -115,10 +115,15 @@ def forked_map(fn: Callable[[int], Any], count: int, processes: int | None = Non
     finally:
         for connection in connections:
             connection.close()
-        for process in started:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.terminate()
+        join_or_terminate(started)
+
+
+def join_or_terminate(processes) -> None:
+    """Wait a few seconds for each process to end (they stop once their pipe closes), then end it."""
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.terminate()
 
 
 def _run_chunk(fn: Callable, shared: Any, chunk: Sequence, with_shared: bool) -> list:
