@@ -171,7 +171,7 @@ def solve(
     """Solve an instance and write the plan workbook.
 
     Example: sourcing solve my_sourcing.xlsx -o plan.xlsx --cap China=0.6 --vss
-    Example: sourcing solve --sample 200 --seed 1 -o sampled_plan.xlsx
+    Example: sourcing solve --sample 200 --seed 1 --fill-rate 0.7 -o sampled_plan.xlsx
     """
     _check_method(method, workers)
     if probability and sample is not None:  # the sampled scenarios replace the ones whose probability was set
