@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+import pandas as pd
 import pyomo.core as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
@@ -23,7 +25,15 @@ def linear_sum(terms) -> LinearExpression | float:
 
 def records(frame, *columns) -> list[tuple]:
     """Rows of a frame as plain tuples (iterating pandas columns element by element is slow)."""
-    return list(zip(*(frame[c].tolist() for c in columns)))
+    return list(zip(*(as_list(frame[c]) for c in columns)))
+
+
+def as_list(column) -> list:
+    """A column's values as a list, one shared Python object per distinct value: pandas makes a new str
+    (or int, or float) for every element, and the model keeps hundreds of thousands of keys made of them
+    (at the large scale 25 MiB of the model's 220 MiB)."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return np.array(uniques.tolist(), dtype=object).take(codes).tolist()
 
 
 def inflows_by_offer(model: pyo.ConcreteModel) -> dict[tuple, dict[tuple, list]]:
