@@ -91,7 +91,8 @@ def solved(cap: float) -> dict:
 
 
 def open_app(browser, address: str):
-    page = browser.new_context(viewport={"width": 1680, "height": 1000}, accept_downloads=True).new_page()
+    # a common laptop screen: the headline cards must show whole at this width
+    page = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True).new_page()
     page.goto(address)
     expect(page.get_by_text("Use the bundled instance")).to_be_visible(timeout=WAIT_MS)
     return page
@@ -167,5 +168,7 @@ def test_a_user_moves_the_cap_solves_and_downloads_while_another_solves(server, 
             timeout=WAIT_MS)
         page.wait_for_timeout(2000)
         page.mouse.move(0, 0)
-        page.evaluate("window.scrollTo(0, 0)")
+        # the app scrolls inside its own panel, not the window: back to the top of every scrolled element
+        page.evaluate("document.querySelectorAll('*').forEach(n => { if (n.scrollTop) n.scrollTop = 0; })")
+        page.wait_for_timeout(500)
         page.screenshot(path=str(ROOT / "docs" / "app.png"))

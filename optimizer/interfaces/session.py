@@ -73,7 +73,7 @@ class Session:
     def load_default(self) -> None:
         path = os.environ.get(INSTANCE_VARIABLE) or so.bundled_instance()
         try:
-            self.use(so.read_instance(path), str(path))
+            self.use(so.read_instance(path), shown_name(path))
         except so.InputError as error:
             self.error = error
 
@@ -141,3 +141,9 @@ class Session:
             if job.running:
                 running.append(job)
         return running
+
+
+def shown_name(path) -> str:
+    """What the page calls an input read from the server's disk: its name, never the server's folders."""
+    name = Path(path).name
+    return f"the bundled instance ({name})" if Path(path) == Path(so.bundled_instance()) else name

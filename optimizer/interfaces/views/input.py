@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 import optimizer as so
 
+from ..session import shown_name
 from .common import download, plain, show_error, show_warnings
 
 
@@ -38,11 +40,18 @@ def render(session) -> None:
     tabs = st.tabs([plain(name) for name in session.data.tables])
     for tab, table in zip(tabs, session.data.tables.values()):
         with tab:
-            st.dataframe(table, width="stretch")
+            st.dataframe(blank_missing(table), width="stretch")
 
 
 def _bundled(session) -> None:
     try:
-        session.use(so.read_instance(so.bundled_instance()), str(so.bundled_instance()))
+        session.use(so.read_instance(so.bundled_instance()), shown_name(so.bundled_instance()))
     except so.InputError as error:
         session.error = error
+
+
+def blank_missing(table):
+    """The table with its empty text cells shown empty, as the workbook has them (not as "None")."""
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
+            and not pd.api.types.is_bool_dtype(table[c]) and table[c].isna().any()]
+    return table.assign(**{c: table[c].astype(object).where(table[c].notna(), "") for c in text}) if text else table

@@ -28,7 +28,7 @@ def render(session) -> None:
         now = levers.caps.get(key, 1.0)
         label = f"{plain(key.replace(':', ' '))} cap: most allowed share of each material's demand (%)"
         if key not in base.caps:
-            label += " (none in the input: 100% adds none)"
+            label += " (the input has no such cap; 100% leaves it out)"
         value = st.slider(label, 0.0, 100.0, round(now * 100, 2), 0.5, format="%.1f%%", key=f"cap-{key}-{rev}")
         if key in base.caps or abs(value - 100) > 1e-9:
             levers.caps[key] = value / 100

@@ -37,36 +37,53 @@ def render(session, solve) -> None:
 
 
 def headline(result, base) -> None:
-    """Cards: expected cost, worst case, CVaR, dependency share, lowest fill rate, each against the base."""
+    """Cards, three to a row so that a value shows whole on a laptop screen: the objective, expected cost and
+    CVaR; the worst scenario, dependency share and lowest fill rate; each against the base."""
     currency = result.data.settings.currency
     now, was = result.headline, (base.headline if base is not None else {})
     share_key, cvar_key = "dependency_share", "cvar"  # stable headline keys; country and level are values
     labels = dict(zip(result.summary["metric"], result.summary["label"]))
-    cards = [("expected_cost", "money", "inverse"), ("worst_scenario_cost", "money", "inverse"),
-             (cvar_key, "money", "inverse"), (share_key, "share", "inverse"), ("lowest_fill_rate", "share", "normal")]
-    for column, (key, kind, colour) in zip(st.columns(len(cards)), cards):
-        value = now.get(key)
-        show = money(value, currency) if kind == "money" else percent(value)
-        delta = None
-        if key in was and was[key] is not None:
-            change = value - was[key]
-            if abs(change) > 1e-9 * max(1.0, abs(value)):
-                delta = (money(change, currency) if kind == "money" else f"{change * 100:+.1f} points")
-                delta = delta if delta.startswith("-") or delta.startswith("+") else "+" + delta
-        label = str(labels.get(key, key))
-        # the card's title is the label's head ("CVaR 95%", "Expected China share"), which fits a card on a
-        # laptop screen; the whole label is its help
-        short = re.split(r" \(|: ", label)[0]
-        column.metric(plain(short), show, delta, delta_color=colour, border=True,
-                      help=plain(label + ("; the change is from the input as it is" if delta else "")))
+    rows = [[("objective", "money", "inverse"), ("expected_cost", "money", "inverse"), (cvar_key, "money", "inverse")],
+            [("worst_scenario_cost", "money", "inverse"), (share_key, "share", "inverse"),
+             ("lowest_fill_rate", "share", "normal")]]
+    for cards in rows:
+        for column, (key, kind, colour) in zip(st.columns(len(cards)), cards):
+            _card(column, now.get(key), was.get(key), kind, colour, str(labels.get(key, key)), currency)
+    worst, cvar = now.get("worst_scenario_cost"), now.get(cvar_key)
+    if worst is not None and cvar is not None and abs(worst - cvar) <= 1e-9 * max(1.0, abs(worst)):
+        level = now.get("cvar_level")
+        st.caption(f"CVaR {level:.0%} equals the worst scenario's cost: the worst {1 - level:.0%} of probability "
+                   "lies within that one scenario." if level is not None else
+                   "CVaR equals the worst scenario's cost: its tail lies within that one scenario.")
     shares = result.origin_shares
     if not shares.empty:
         st.subheader("Share through each capped country, per material, against its cap")
-        reached = (shares.groupby(["cap", "material"], sort=False)
-                   .agg(highest_share=("share", "max"), cap_share=("max_share", "first")).reset_index())
+        # one row per cap and material (two rows of the sheet capping one material at two levels stay apart)
+        reached = (shares.groupby(["cap", "material", "max_share"], sort=False)
+                   .agg(highest_share=("share", "max")).reset_index()
+                   .rename(columns={"max_share": "cap_share"})[["cap", "material", "highest_share", "cap_share"]])
+        reached["binds"] = ["at the cap" if high >= cap - 1e-6 else "" for high, cap in
+                            zip(reached["highest_share"], reached["cap_share"])]
+        reached[["highest_share", "cap_share"]] *= 100  # one format for both: 68.4% beside 90.0%
         st.dataframe(reached, hide_index=True, column_config={
-            "highest_share": st.column_config.NumberColumn("highest share (any scenario)", format="percent"),
-            "cap_share": st.column_config.NumberColumn("cap", format="percent")})
+            "highest_share": st.column_config.NumberColumn("highest share (any scenario)", format="%.1f%%"),
+            "cap_share": st.column_config.NumberColumn("cap", format="%.1f%%"),
+            "binds": st.column_config.TextColumn("binds in some scenario")})
+
+
+def _card(column, value, was, kind: str, colour: str, label: str, currency: str) -> None:
+    show = money(value, currency) if kind == "money" else percent(value)
+    delta = None
+    if was is not None and value is not None:
+        change = value - was
+        if abs(change) > 1e-9 * max(1.0, abs(value)):
+            delta = (money(change, currency) if kind == "money" else f"{change * 100:+.1f} points")
+            delta = delta if delta.startswith("-") or delta.startswith("+") else "+" + delta
+    # the card's title is the label's head ("CVaR 95%", "Expected China share"), which fits a card on a
+    # laptop screen; the whole label is its help
+    short = re.split(r" \(|: ", label)[0]
+    column.metric(plain(short), show, delta, delta_color=colour, border=True,
+                  help=plain(label + ("; the change is from the input as it is" if delta else "")))
 
 
 def plan_tables(result, why=None) -> None:
