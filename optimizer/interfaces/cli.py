@@ -45,7 +45,8 @@ FillOpt = Annotated[Optional[list[str]], typer.Option(
 WeightOpt = Annotated[Optional[float], typer.Option("--cvar-weight", help="CVaR weight lambda.")]
 LevelOpt = Annotated[Optional[float], typer.Option("--cvar-level", help="CVaR level beta, e.g. 0.95.")]
 CapacityOpt = Annotated[Optional[list[str]], typer.Option(
-    "--scale-capacity", help="Scale a supplier's capacities: Lynas=2. Repeatable.")]
+    "--scale-capacity",
+    help="Scale a supplier's capacities: Lynas=2 doubles them, Lynas=50% halves them. Repeatable.")]
 PriceOpt = Annotated[Optional[list[str]], typer.Option(
     "--scale-price", help="Scale a supplier's prices: Lynas=1.1. Repeatable.")]
 DropOpt = Annotated[Optional[list[str]], typer.Option(
