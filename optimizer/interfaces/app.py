@@ -24,6 +24,7 @@ POLL_SECONDS = 0.5
 
 def session() -> Session:
     if "session" not in st.session_state:
+        jobs.warm_up()  # the fork server loads the library while the first page is read
         state = Session.new()
         state.load_default()
         st.session_state["session"] = state

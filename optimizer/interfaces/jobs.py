@@ -31,6 +31,15 @@ def _start_method():
     return _context
 
 
+def warm_up() -> None:
+    """Start the fork server now (it loads the library, about 1.5 s), so that the first job does not wait
+    for it. Returns at once; the server loads while the user looks at the page."""
+    from multiprocessing import forkserver
+
+    _start_method()
+    forkserver.ensure_running()
+
+
 @dataclass
 class Job:
     """One running piece of work. state: running, done, failed or cancelled.
