@@ -24,7 +24,7 @@ _PUBLIC = {
     "Levers": ".inputs.levers", "read_upload": ".inputs.uploads", "MAX_UPLOAD_BYTES": ".inputs.uploads",
     "solve": ".solving.pipeline", "Result": ".solving.results",
     "Comparison": ".analysis.compare", "compare": ".analysis.compare",
-    "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier",
+    "Frontier": ".analysis.frontier", "frontier": ".analysis.frontier", "at_share": ".analysis.frontier",
     "value_of_information": ".analysis.information",
     "why_these_suppliers": ".analysis.why", "WhyAnalysis": ".analysis.why",
     "sample_instance": ".analysis.sampling", "sampled_tables": ".analysis.sampling",
@@ -63,7 +63,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors; never executed
     from .analysis.compare import Comparison, compare
-    from .analysis.frontier import Frontier, frontier
+    from .analysis.frontier import Frontier, at_share, frontier
     from .analysis.information import value_of_information
     from .analysis.why import WhyAnalysis, why_these_suppliers
     from .analysis.sampling import sample_instance, sampled_tables

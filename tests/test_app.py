@@ -191,3 +191,25 @@ def test_the_stress_page_shows_the_shortfall_and_serves_the_command_lines_workbo
     assert cards["Probability of any shortfall (re-planning)"] == f"{short:.1%}"
     assert 0 < short < 1  # the bundled disruption model makes some futures short and not others
     assert len(app.get("image")) == 1  # the library's cost figure
+
+
+def test_the_curves_start_above_100_percent_is_solved_as_the_curve_solved_it(app):
+    """The curve of China refining starts where the plan without the cap reaches (above 100% of demand on
+    the bundled instance: its README's curve starts at 102%); that point's plan is the one the curve drew."""
+    page(app, "Cost of de-risking")
+    app.selectbox(key="frontier-cap").set_value("China:refining")
+    app.slider(key="frontier-points").set_value(3).run()
+    app.button(key="frontier-start").click().run()
+    wait(app)
+    table = session(app).answers["frontier"]["frontier"].table
+    start = float(table["max_share"].iloc[0])
+    assert start > 1.0
+    assert app.selectbox(key="frontier-point").value == start  # the page offers it first
+    app.button(key="frontier-point-start").click().run()
+    wait(app)
+    point = session(app).answers["point"]
+    result = point["comparison"].results[point["name"]]
+    assert result.optimal
+    # solved afresh from the input, it costs what the curve's warm sweep found at that share
+    assert result.headline["objective"] == pytest.approx(float(table["objective"].iloc[0]), rel=1e-7)
+    assert f"{start:.2%}" in point["name"]

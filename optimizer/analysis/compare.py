@@ -77,12 +77,13 @@ def case_row(name: str, result: Result) -> dict:
     return row
 
 
-def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
+def compare(data: SourcingData, cases: dict[str, list[Edit] | SourcingData] | None = None,
             progress: Progress | None = None, *, method: str = "auto", workers: int | None = None,
             scheduler: str | None = None) -> Comparison:
     """Solve the base and each case (default: the cases sheet). Every case is applied and validated before
     any is solved: a bad case raises InputError naming its rows of the cases sheet (every bad case at once).
-    An infeasible case, or one that stopped at the time limit, is a row that says so.
+    An infeasible case, or one that stopped at the time limit, is a row that says so. A case may also be
+    the data of the case itself (for example a curve's point, `at_share`), solved as it is.
 
     method: how each case is solved (see `solve`). workers, scheduler: with workers of 1 or more, or a
     scheduler, the cases themselves are solved in parallel on that Executor (each case's decomposed blocks,
@@ -92,7 +93,8 @@ def compare(data: SourcingData, cases: dict[str, list[Edit]] | None = None,
     problems = []
     for name, edits in cases.items():
         try:
-            prepared[name] = data if not edits else apply_case(data, name, edits)
+            prepared[name] = (edits if isinstance(edits, SourcingData) else
+                              data if not edits else apply_case(data, name, edits))
         except InputError as error:
             problems += error.problems
     if problems:

@@ -224,6 +224,16 @@ def over_demand_note(table: pd.DataFrame, results: dict[float, Result], swept: S
             f"{through} in {where} and keeps the rest as stock, so the share passes 100%.")
 
 
+def at_share(data: SourcingData, cap: str, share: float) -> SourcingData:
+    """The data with the cap (a country or country:stage, as `frontier` takes it) at share, as the curve
+    solves each of its points: added if the input has none, and above 100% allowed (the curve's start, the
+    share the plan reaches without the cap, can exceed demand)."""
+    if not share >= 0:
+        raise InputError([Problem(None, None, None, f"a cap's share must be 0 or more, not {share!r}.")])
+    added, swept, _ = resolve_cap(data, cap)
+    return _with_share(added, swept, share)
+
+
 def _with_share(data: SourcingData, swept: SweptCap, share: float) -> SourcingData:
     """The data with the swept cap rows (only) at share."""
     caps = data.origin_caps.copy()

@@ -194,9 +194,9 @@ def run_compare(report, data, cases: dict, folder: str, name: str = "comparison"
 
 def run_point(report, data, cap: str, share: float, folder: str) -> dict:
     """One point of the curve solved in full: its plan against the data's own, with the moves."""
-    name = f"{so.cap_label(cap)} cap at {share:.1%}"
-    edits = so.Overrides(caps=[f"{cap}={share!r}"]).edits(data.tables)
-    out = run_compare(report, data, {name: edits}, folder, name="point")
+    name = f"{so.cap_label(cap)} cap at {share:.2%}"
+    # the cap at exactly the point's share, as the curve solved it (the curve's start may lie above 100%)
+    out = run_compare(report, data, {name: so.at_share(data, cap, share)}, folder, name="point")
     out["name"] = name
     result = out["comparison"].results.get(name)
     if result is not None:
